@@ -1,0 +1,50 @@
+# The one entry point. `make run` serves on SQLite; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+JOBS ?= $(shell nproc)
+
+.PHONY: help deps build run test test-release test-asan bench format format-check lint clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+deps: ## Install the Debian packages needed to build
+	@scripts/install-deps build
+
+build: deps ## Build the release binary at build/release/users-api
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+run: build ## Build, then serve the API on SQLite at port 8000
+	exec build/release/users-api serve
+
+test: ## Install what is missing, build, and run every test (release and ASan/UBSan)
+	@scripts/install-deps test
+	@$(MAKE) --no-print-directory test-release test-asan
+
+test-release:
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	ctest --preset release -j $(JOBS)
+
+test-asan:
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+bench: build ## Throughput against nginx on this machine (not a test)
+	@scripts/install-deps bench
+	bench/run.sh
+
+format: ## Rewrite sources with clang-format
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+format-check: ## Fail if a source is not clang-formatted
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror
+
+lint: ## clang-tidy over the sources (needs a configured release build)
+	@cmake --preset release >/dev/null
+	@git ls-files 'src/*.cpp' | xargs clang-tidy -p build/release --quiet
+
+clean: ## Remove build outputs
+	rm -rf build

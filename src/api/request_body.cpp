@@ -1,0 +1,270 @@
+#include "api/request_body.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse_query.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "api/json_text.hpp"
+#include "domain/messages.hpp"
+#include "domain/text.hpp"
+
+namespace users::api {
+namespace {
+
+using domain::FieldInput;
+using domain::UserInput;
+using Kind = FieldInput::Kind;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+
+// Deeper documents are refused as malformed; no user needs more than two.
+constexpr std::size_t kMaxJsonDepth = 64;
+
+bool is_float_literal(std::string_view number) {
+  return number.find_first_of(".eE") != std::string_view::npos;
+}
+
+// Python's str() of a JSON number, which is what the reference stores.
+std::string python_number_text(const std::string& literal) {
+  if (!is_float_literal(literal)) return domain::text::python_int_text(literal);
+  return domain::text::python_float_text(std::strtod(literal.c_str(), nullptr));
+}
+
+// SAX events from Boost.JSON's parser, keeping only the top-level "dni" and
+// "name" (the last of each wins, as in Python) and the type of the document.
+class UserBodyHandler {
+ public:
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+
+  UserInput input;
+  // Python's name for the document's type when it is not an object.
+  std::string_view top_level_type;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code&) {
+    if (depth_ == 0) top_level_type = "dict";
+    mark_container(Kind::kObject);
+    ++depth_;
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_array_begin(json::error_code&) {
+    if (depth_ == 0) top_level_type = "list";
+    mark_container(Kind::kArray);
+    ++depth_;
+    return true;
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    --depth_;
+    return true;
+  }
+
+  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
+    if (depth_ == 1) key_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(json::string_view part, std::size_t, json::error_code&) {
+    if (depth_ != 1) return true;
+    key_.append(part.data(), part.size());
+    field_ = key_ == "dni" ? &input.dni : key_ == "name" ? &input.name : nullptr;
+    key_.clear();
+    return true;
+  }
+
+  bool on_string_part(json::string_view part, std::size_t, json::error_code&) {
+    if (wanted()) text_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_string(json::string_view part, std::size_t, json::error_code&) {
+    if (depth_ == 0) top_level_type = "str";
+    if (!wanted()) return true;
+    text_.append(part.data(), part.size());
+    set_field(Kind::kString, std::move(text_));
+    text_.clear();
+    return true;
+  }
+
+  bool on_number_part(json::string_view part, json::error_code&) {
+    if (wanted() || depth_ == 0) text_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view part, json::error_code&) { return on_number(part); }
+  bool on_uint64(std::uint64_t, json::string_view part, json::error_code&) { return on_number(part); }
+  bool on_double(double, json::string_view part, json::error_code&) { return on_number(part); }
+
+  bool on_bool(bool value, json::error_code&) {
+    if (depth_ == 0) top_level_type = "bool";
+    if (wanted()) set_field(Kind::kBool, value ? "True" : "False");
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    if (depth_ == 0) top_level_type = "NoneType";
+    if (wanted()) set_field(Kind::kNull, {});
+    return true;
+  }
+
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // A value for "dni" or "name" at the top level is being read.
+  [[nodiscard]] bool wanted() const { return depth_ == 1 && field_ != nullptr; }
+
+  void mark_container(Kind kind) {
+    if (wanted()) set_field(kind, {});
+  }
+
+  void set_field(Kind kind, std::string text) {
+    *field_ = FieldInput{kind, std::move(text)};
+    field_ = nullptr;
+  }
+
+  bool on_number(json::string_view part) {
+    if (depth_ == 0) {
+      text_.append(part.data(), part.size());
+      top_level_type = is_float_literal(text_) ? "float" : "int";
+      text_.clear();
+      return true;
+    }
+    if (!wanted()) return true;
+    text_.append(part.data(), part.size());
+    set_field(Kind::kNumber, python_number_text(text_));
+    text_.clear();
+    return true;
+  }
+
+  std::size_t depth_ = 0;
+  FieldInput* field_ = nullptr;
+  std::string key_;
+  std::string text_;
+};
+
+std::string_view describe_json_error(const json::error_code& ec) {
+  if (ec == json::error::extra_data) return "Extra data";
+  if (ec == json::error::incomplete) return "Unexpected end of JSON input";
+  if (ec == json::error::too_deep) return "Nesting too deep";
+  if (ec == json::error::illegal_leading_surrogate || ec == json::error::illegal_trailing_surrogate) {
+    return "Invalid \\uXXXX surrogate pair";
+  }
+  if (ec == json::error::expected_hex_digit || ec == json::error::expected_utf16_escape) {
+    return "Invalid \\uXXXX escape";
+  }
+  if (ec == json::error::exponent_overflow) return "Number out of range";
+  return "Expecting a valid JSON value";
+}
+
+// "line 1 column 5 (char 4)", counted the way Python's json module does.
+std::string json_error_position(std::string_view body, std::size_t offset) {
+  const std::string_view before = body.substr(0, offset);
+  const auto line = 1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+  const auto line_start = before.rfind('\n');
+  const std::string_view this_line = line_start == std::string_view::npos ? before : before.substr(line_start + 1);
+  return fmt::format("line {} column {} (char {})", line, domain::text::count_code_points(this_line) + 1,
+                     domain::text::count_code_points(before));
+}
+
+BodyError unsupported_media_type(std::string_view content_type) {
+  return {bhttp::status::unsupported_media_type,
+          detail_json(fmt::format("Unsupported media type \"{}\" in request.", content_type))};
+}
+
+bool is_query_char(char c) {
+  // RFC 3986 pchar / "?" / "/" less "%", which is handled on its own.
+  static constexpr std::string_view kAllowed =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?";
+  return kAllowed.find(c) != std::string_view::npos;
+}
+
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// Browsers and curl send form data that RFC 3986 would reject (raw UTF-8, a
+// lone "%"); Python reads such bytes as they are. Escaping them first lets
+// Boost.URL decode every body Python accepts.
+std::string escape_for_query(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    const bool valid_escape = c == '%' && i + 2 < body.size() && is_hex(body[i + 1]) && is_hex(body[i + 2]);
+    if (is_query_char(c) || valid_escape) {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+boost::system::result<UserInput, BodyError> parse_json_user(std::string_view body) {
+  json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  json::basic_parser<UserBodyHandler> parser(options);
+  json::error_code ec;
+  const std::size_t consumed = parser.write_some(false, body.data(), body.size(), ec);
+  if (ec) {
+    return BodyError{bhttp::status::bad_request,
+                     detail_json(fmt::format("JSON parse error - {}: {}", describe_json_error(ec),
+                                             json_error_position(body, consumed)))};
+  }
+  auto& handler = parser.handler();
+  if (handler.top_level_type == "NoneType") {
+    return BodyError{bhttp::status::bad_request, non_field_errors_json(domain::messages::kNoDataProvided)};
+  }
+  if (handler.top_level_type != "dict") {
+    return BodyError{bhttp::status::bad_request,
+                     non_field_errors_json(fmt::format("Invalid data. Expected a dictionary, but got {}.",
+                                                       handler.top_level_type))};
+  }
+  return std::move(handler.input);
+}
+
+UserInput parse_form_user(std::string_view body) {
+  const std::string escaped = escape_for_query(body);
+  UserInput input;
+  // Validate first: the constructor below throws on what parse_query refuses.
+  if (!boost::urls::parse_query(escaped)) return input;  // cannot happen after escaping
+  boost::urls::encoding_opts options;
+  options.space_as_plus = true;
+  for (const auto& param : boost::urls::params_view(escaped, options)) {
+    // Django's QueryDict.get: the last value of a repeated key.
+    if (param.key == "dni") input.dni = FieldInput::string(domain::text::repair_utf8(param.value));
+    else if (param.key == "name") input.name = FieldInput::string(domain::text::repair_utf8(param.value));
+  }
+  return input;
+}
+
+boost::system::result<UserInput, BodyError> parse_user_body(std::string_view content_type, std::string_view body) {
+  if (body.empty()) return UserInput{};  // DRF reads an empty body as {}
+
+  std::string_view media_type = content_type.substr(0, content_type.find(';'));
+  media_type = domain::text::python_strip(media_type);
+  const auto slash = media_type.find('/');
+  if (slash == std::string_view::npos) return unsupported_media_type(content_type);
+  const auto main_type = media_type.substr(0, slash);
+  const auto sub_type = media_type.substr(slash + 1);
+  auto matches = [&](std::string_view wanted_main, std::string_view wanted_sub) {
+    return (main_type == "*" || boost::beast::iequals(main_type, wanted_main)) &&
+           (sub_type == "*" || boost::beast::iequals(sub_type, wanted_sub));
+  };
+  // DRF tries its parsers in this order; "*/*" therefore means JSON.
+  if (matches("application", "json")) return parse_json_user(body);
+  if (matches("application", "x-www-form-urlencoded")) return parse_form_user(body);
+  return unsupported_media_type(content_type);
+}
+
+}  // namespace users::api

@@ -1,0 +1,188 @@
+#include "config/config.hpp"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace users::config {
+namespace {
+
+template <typename Integer>
+boost::system::result<Integer, ConfigError> parse_integer(std::string_view variable, std::string_view text,
+                                                          Integer min, Integer max, std::string_view what) {
+  Integer value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return ConfigError{std::string(variable), fmt::format("\"{}\" is not {} ({}-{})", text, what, min, max)};
+  }
+  return value;
+}
+
+boost::system::result<std::chrono::milliseconds, ConfigError> parse_seconds(std::string_view variable,
+                                                                           std::string_view text) {
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > 86400) {
+    return ConfigError{std::string(variable), fmt::format("\"{}\" is not a number of seconds (0-86400]", text)};
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+boost::system::result<Database, std::string> parse_database_url(std::string_view url) {
+  const auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return fmt::format("\"{}\" is not a URL", redact_database_url(url));
+  const auto scheme = parsed->scheme();
+  if (scheme == "sqlite") {
+    if (parsed->has_authority() && !parsed->encoded_authority().empty()) {
+      return std::string("a sqlite URL has no host: use sqlite:///relative/path or sqlite:////absolute/path");
+    }
+    std::string path = parsed->path();
+    if (!path.empty() && path.front() == '/') path.erase(0, 1);
+    if (path.empty()) return std::string("a sqlite URL needs a file path, as in sqlite:///./db.sqlite3");
+    return Database{SqliteDatabase{path}};
+  }
+  return fmt::format("unsupported scheme \"{}\" (supported: sqlite)", std::string_view(scheme));
+}
+
+std::string redact_database_url(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return "<unparseable URL>";
+  boost::urls::url copy(*parsed);
+  if (copy.has_password()) copy.set_password("***");
+  return std::string(copy.buffer());
+}
+
+boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
+  Config config;
+  if (!raw.host.empty()) config.host = raw.host;
+
+  if (!raw.port.empty()) {
+    auto port = parse_integer<std::uint16_t>("PORT", raw.port, 0, 65535, "a port number");
+    if (!port) return port.error();
+    config.port = *port;
+  }
+
+  if (!raw.database_url.empty()) {
+    config.database_url = raw.database_url;
+  } else if (!raw.database_name.empty()) {
+    config.database_url = "sqlite:///" + raw.database_name;
+  }
+  auto database = parse_database_url(config.database_url);
+  if (!database) return ConfigError{raw.database_url.empty() && !raw.database_name.empty() ? "DATABASE_NAME" : "DATABASE_URL",
+                                    database.error()};
+  config.database = *database;
+
+  const auto cores = std::max(1U, std::thread::hardware_concurrency());
+  config.threads = cores;
+  if (!raw.threads.empty()) {
+    auto threads = parse_integer<std::size_t>("THREADS", raw.threads, 1, 1024, "a thread count");
+    if (!threads) return threads.error();
+    config.threads = *threads;
+  }
+
+  if (!raw.log_level.empty()) {
+    auto level = observability::parse_level(raw.log_level);
+    if (!level) {
+      return ConfigError{"LOG_LEVEL", fmt::format("\"{}\" is not one of debug, info, warning, error", raw.log_level)};
+    }
+    config.log_level = *level;
+  }
+
+  if (!raw.sqlite_synchronous.empty()) {
+    if (raw.sqlite_synchronous == "full" || raw.sqlite_synchronous == "FULL") {
+      config.sqlite_synchronous_full = true;
+    } else if (raw.sqlite_synchronous != "normal" && raw.sqlite_synchronous != "NORMAL") {
+      return ConfigError{"SQLITE_SYNCHRONOUS", fmt::format("\"{}\" is not normal or full", raw.sqlite_synchronous)};
+    }
+  }
+
+  auto& limits = config.limits;
+  struct SizeSetting {
+    std::string_view variable;
+    const std::string& text;
+    std::size_t& target;
+    std::size_t min;
+    std::size_t max;
+  };
+  for (const SizeSetting& setting : {
+           SizeSetting{"MAX_BODY_BYTES", raw.max_body_bytes, limits.max_body_bytes, 1, std::size_t{1} << 30},
+           SizeSetting{"MAX_HEADER_BYTES", raw.max_header_bytes, limits.max_header_bytes, 1024, std::size_t{1} << 20},
+           SizeSetting{"MAX_CONNECTIONS", raw.max_connections, limits.max_connections, 1, 1'000'000},
+       }) {
+    if (setting.text.empty()) continue;
+    auto value = parse_integer<std::size_t>(setting.variable, setting.text, setting.min, setting.max, "a whole number");
+    if (!value) return value.error();
+    setting.target = *value;
+  }
+  struct TimeSetting {
+    std::string_view variable;
+    const std::string& text;
+    std::chrono::milliseconds& target;
+  };
+  for (const TimeSetting& setting : {
+           TimeSetting{"IDLE_TIMEOUT", raw.idle_timeout, limits.idle_timeout},
+           TimeSetting{"REQUEST_TIMEOUT", raw.request_timeout, limits.request_timeout},
+           TimeSetting{"WRITE_TIMEOUT", raw.write_timeout, limits.write_timeout},
+           TimeSetting{"SHUTDOWN_TIMEOUT", raw.shutdown_timeout, limits.drain_timeout},
+       }) {
+    if (setting.text.empty()) continue;
+    auto value = parse_seconds(setting.variable, setting.text);
+    if (!value) return value.error();
+    setting.target = *value;
+  }
+  return config;
+}
+
+boost::system::result<std::vector<DotenvEntry>, std::string> parse_dotenv(std::string_view text) {
+  std::vector<DotenvEntry> entries;
+  std::size_t line_number = 0;
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    std::string_view line = trim(text.substr(0, newline));
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    ++line_number;
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export ")) line = trim(line.substr(7));
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos || equals == 0) {
+      return fmt::format("line {}: expected KEY=VALUE", line_number);
+    }
+    const std::string_view key = trim(line.substr(0, equals));
+    std::string_view value = trim(line.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (const auto comment = value.find(" #"); comment != std::string_view::npos) {
+      value = trim(value.substr(0, comment));
+    }
+    entries.push_back({std::string(key), std::string(value)});
+  }
+  return entries;
+}
+
+boost::system::result<void, std::string> load_dotenv(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return {};
+  std::stringstream contents;
+  contents << file.rdbuf();
+  auto entries = parse_dotenv(contents.str());
+  if (!entries) return path + ": " + entries.error();
+  for (const auto& entry : *entries) ::setenv(entry.key.c_str(), entry.value.c_str(), 0);
+  return {};
+}
+
+}  // namespace users::config

@@ -1,0 +1,347 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/intrusive/list.hpp>
+#include <atomic>
+#include <exception>
+#include <fmt/format.h>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace users::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+// The answers the server gives on its own, before any handler sees a request.
+Message error_message(bhttp::status status, std::string_view detail, unsigned version) {
+  Message message{status, version};
+  message.set(bhttp::field::content_type, "application/json");
+  message.body() = fmt::format(R"({{"detail":"{}"}})", detail);
+  message.keep_alive(false);
+  message.prepare_payload();
+  return message;
+}
+
+// What a failed read of a request deserves: an answer, or just a close.
+std::optional<Message> answer_for_read_error(const boost::system::error_code& ec, const Limits& limits) {
+  if (ec == bhttp::error::header_limit) {
+    return error_message(bhttp::status::request_header_fields_too_large,
+                         fmt::format("Request header fields exceed {} bytes.", limits.max_header_bytes), 11);
+  }
+  if (ec == bhttp::error::body_limit) {
+    return error_message(bhttp::status::payload_too_large,
+                         fmt::format("Request body exceeds {} bytes.", limits.max_body_bytes), 11);
+  }
+  // Everything else Beast reports while parsing is a malformed request; a
+  // timeout, a reset or an early end of stream leaves no one to answer.
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    return error_message(bhttp::status::bad_request, "Malformed HTTP request.", 11);
+  }
+  return std::nullopt;
+}
+
+using ListHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
+}  // namespace
+
+// One accepted connection. Lives in its coroutine's frame; touched only by
+// the IO thread that owns its socket.
+struct Connection {
+  enum class State { kIdle, kBusy };
+
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  State state = State::kIdle;
+  ListHook hook;
+};
+
+using ConnectionList =
+    boost::intrusive::list<Connection, boost::intrusive::member_hook<Connection, ListHook, &Connection::hook>,
+                           boost::intrusive::constant_time_size<false>>;
+
+// One IO thread with its own io_context: no locks between threads on the
+// hot path, and a connection stays on the thread that accepted it.
+struct Worker {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> keep_running = asio::make_work_guard(io);
+  ConnectionList connections;
+  std::thread thread;
+};
+
+struct Server::Impl {
+  Impl(ServerConfig config_in, Handler handler_in, ServerEvents events_in)
+      : config(std::move(config_in)), handler(std::move(handler_in)), events(std::move(events_in)) {
+    const std::size_t count = config.threads == 0 ? 1 : config.threads;
+    for (std::size_t i = 0; i < count; ++i) workers.push_back(std::make_unique<Worker>());
+    acceptor.emplace(workers.front()->io);
+    drain_timer.emplace(workers.front()->io);
+  }
+
+  ServerConfig config;
+  Handler handler;
+  ServerEvents events;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> drain_timer;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> open_connections{0};
+  std::size_t next_worker = 0;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(tcp::socket socket, Worker& worker);
+  asio::awaitable<void> refuse(tcp::socket socket);
+  asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only);
+  void begin_shutdown();
+  void finish_drain_if_empty();
+};
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    // Round-robin keeps the threads evenly loaded, whatever the client count.
+    Worker& target = *workers[next_worker];
+    next_worker = (next_worker + 1) % workers.size();
+    auto [ec, socket] = co_await acceptor->async_accept(target.io, kAwaitable);
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) {
+      // EMFILE and friends: back off briefly instead of spinning.
+      events.warning("accept failed", ec.message());
+      asio::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(kAwaitable);
+      continue;
+    }
+    if (open_connections.load(std::memory_order_relaxed) >= config.limits.max_connections) {
+      asio::co_spawn(target.io, refuse(std::move(socket)), asio::detached);
+      continue;
+    }
+    open_connections.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(target.io, serve(std::move(socket), target), [this](const std::exception_ptr& error) {
+      open_connections.fetch_sub(1, std::memory_order_relaxed);
+      if (draining.load(std::memory_order_relaxed)) finish_drain_if_empty();
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          events.warning("connection ended by an exception", e.what());
+        }
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::Impl::refuse(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(config.limits.write_timeout);
+  auto message = error_message(bhttp::status::service_unavailable, "Too many open connections, try again later.", 11);
+  message.set(bhttp::field::retry_after, "1");
+  co_await bhttp::async_write(stream, message, kAwaitable);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  Connection connection(std::move(socket));
+  worker.connections.push_back(connection);
+  const Limits& limits = config.limits;
+
+  for (;;) {
+    // Between requests: wait for the first bytes of the next one.
+    connection.state = Connection::State::kIdle;
+    if (draining.load(std::memory_order_relaxed)) break;
+    if (connection.buffer.size() == 0) {
+      connection.stream.expires_after(limits.idle_timeout);
+      auto [read_ec, n] = co_await connection.stream.async_read_some(connection.buffer.prepare(kReadChunk), kAwaitable);
+      if (read_ec) break;  // closed by the peer, idle timeout, or shutdown
+      connection.buffer.commit(n);
+    }
+    connection.state = Connection::State::kBusy;
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    connection.stream.expires_after(limits.request_timeout);
+    auto [header_ec, header_bytes] =
+        co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kAwaitable);
+    if (!header_ec && !parser.is_done()) {
+      const auto expect = parser.get()[bhttp::field::expect];
+      if (beast::iequals(expect, "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, parser.get().version()};
+        co_await bhttp::async_write(connection.stream, proceed, kAwaitable);
+      }
+      auto [body_ec, body_bytes] = co_await bhttp::async_read(connection.stream, connection.buffer, parser, kAwaitable);
+      header_ec = body_ec;
+    }
+    if (header_ec) {
+      if (auto answer = answer_for_read_error(header_ec, limits)) {
+        connection.stream.expires_after(limits.write_timeout);
+        co_await bhttp::async_write(connection.stream, *answer, kAwaitable);
+      }
+      break;
+    }
+
+    Request request = parser.release();
+    const bool head_only = request.method() == bhttp::verb::head;
+    const unsigned version = request.version();
+    const bool keep_alive = request.keep_alive();
+
+    Response response = co_await handler(std::move(request));
+    response.message.version(version);
+    response.message.keep_alive(keep_alive && !draining.load(std::memory_order_relaxed));
+    const bool keep_open = response.message.keep_alive();
+    if (!co_await send(connection, response, head_only) || !keep_open) break;
+  }
+  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  connection.stream.close();
+}
+
+// Writes one response; false when the connection can no longer be used.
+asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& response, bool head_only) {
+  const Limits& limits = config.limits;
+  Message& message = response.message;
+  connection.stream.expires_after(limits.write_timeout);
+
+  if (!response.stream) {
+    message.prepare_payload();
+    if (head_only) message.body().clear();  // Content-Length still tells the GET size
+    auto [ec, n] = co_await bhttp::async_write(connection.stream, message, kAwaitable);
+    co_return !ec;
+  }
+
+  message.chunked(true);
+  message.body().clear();
+  bhttp::response_serializer<bhttp::string_body> serializer(message);
+  auto [header_ec, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, kAwaitable);
+  if (header_ec) co_return false;
+  if (head_only) co_return true;
+
+  for (;;) {
+    auto piece = co_await response.stream->next();
+    if (!piece) {
+      events.warning("response stream failed", piece.error().detail);
+      co_return false;  // the client sees a truncated chunked body, never a wrong one
+    }
+    connection.stream.expires_after(limits.write_timeout);
+    if (piece->empty()) {
+      auto [ec, n] = co_await asio::async_write(connection.stream, bhttp::make_chunk_last(), kAwaitable);
+      co_return !ec;
+    }
+    auto [ec, n] = co_await asio::async_write(connection.stream, bhttp::make_chunk(asio::buffer(*piece)), kAwaitable);
+    if (ec) co_return false;
+  }
+}
+
+void Server::Impl::begin_shutdown() {
+  if (draining.exchange(true)) return;
+  asio::post(workers.front()->io, [this] {
+    boost::system::error_code ignored;
+    acceptor->close(ignored);
+    drain_timer->expires_after(config.limits.drain_timeout);
+    drain_timer->async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      // Past the drain deadline: close whatever is still open.
+      for (auto& worker : workers) {
+        asio::post(worker->io, [&worker = *worker] {
+          for (auto& connection : worker.connections) connection.stream.socket().close();
+        });
+      }
+    });
+  });
+  for (auto& worker : workers) {
+    asio::post(worker->io, [this, &worker = *worker] {
+      for (auto& connection : worker.connections) {
+        if (connection.state == Connection::State::kIdle) connection.stream.cancel();
+      }
+      worker.keep_running.reset();
+    });
+  }
+  finish_drain_if_empty();
+}
+
+// The drain timer is the last thing keeping the first worker alive: cancel it
+// as soon as no connection is left, so shutdown takes no longer than it must.
+void Server::Impl::finish_drain_if_empty() {
+  asio::post(workers.front()->io, [this] {
+    if (open_connections.load(std::memory_order_relaxed) == 0) drain_timer->cancel();
+  });
+}
+
+Server::Server(ServerConfig config, Handler handler, ServerEvents events)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler), std::move(events))) {}
+
+Server::~Server() {
+  shutdown();
+  wait();
+}
+
+boost::system::result<void, std::string> Server::listen() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(impl_->config.host, ec);
+  if (ec) return fmt::format("HOST: \"{}\" is not an IP address", impl_->config.host);
+  const tcp::endpoint endpoint(address, impl_->config.port);
+  auto& acceptor = *impl_->acceptor;
+  if (acceptor.open(endpoint.protocol(), ec); ec) return fmt::format("cannot open socket: {}", ec.message());
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (acceptor.bind(endpoint, ec); ec) {
+    return fmt::format("cannot listen on {}:{}: {}", impl_->config.host, impl_->config.port, ec.message());
+  }
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
+    return fmt::format("cannot listen on {}:{}: {}", impl_->config.host, impl_->config.port, ec.message());
+  }
+  return {};
+}
+
+std::uint16_t Server::port() const {
+  boost::system::error_code ec;
+  return impl_->acceptor->local_endpoint(ec).port();
+}
+
+void Server::start() {
+  asio::co_spawn(impl_->workers.front()->io, impl_->accept_loop(), asio::detached);
+  for (auto& worker : impl_->workers) {
+    worker->thread = std::thread([&io = worker->io] { io.run(); });
+  }
+}
+
+void Server::wait() {
+  for (auto& worker : impl_->workers) {
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+}
+
+void Server::shutdown() { impl_->begin_shutdown(); }
+
+bool Server::draining() const { return impl_->draining.load(std::memory_order_relaxed); }
+
+std::size_t Server::open_connections() const { return impl_->open_connections.load(std::memory_order_relaxed); }
+
+}  // namespace users::http

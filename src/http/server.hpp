@@ -1,0 +1,103 @@
+// The HTTP/1.1 server: listener, connections, limits and graceful shutdown.
+// It moves bytes and knows nothing of users: every request goes to one
+// Handler, a coroutine from request to response.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/result.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace users::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Message = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Why a streamed body stopped early (for the log; the client just sees the
+// connection close).
+struct StreamFailure {
+  std::string detail;
+};
+
+// A response body produced piece by piece and sent with chunked encoding, so
+// that a large answer never has to sit in memory whole.
+class BodyStream {
+ public:
+  BodyStream() = default;
+  BodyStream(const BodyStream&) = delete;
+  BodyStream& operator=(const BodyStream&) = delete;
+  BodyStream(BodyStream&&) = delete;
+  BodyStream& operator=(BodyStream&&) = delete;
+  virtual ~BodyStream() = default;
+
+  // The next piece, valid until the following call; empty once the body is
+  // complete. An error ends the response early by closing the connection.
+  virtual boost::asio::awaitable<boost::system::result<std::string_view, StreamFailure>> next() = 0;
+};
+
+struct Response {
+  Message message;
+  // When set, the body comes from here and message.body() is not sent.
+  std::unique_ptr<BodyStream> stream;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+
+struct Limits {
+  std::size_t max_body_bytes = 1024 * 1024;     // larger: 413
+  std::size_t max_header_bytes = 16 * 1024;     // larger: 431
+  std::size_t max_connections = 10000;          // more: 503, then closed
+  std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
+  std::chrono::milliseconds request_timeout{15'000};  // to receive a whole request once it has begun
+  std::chrono::milliseconds write_timeout{15'000};    // to send one response (or one chunk)
+  std::chrono::milliseconds drain_timeout{20'000};    // on shutdown, for in-flight requests
+};
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8000;  // 0 picks a free port
+  std::size_t threads = 1;
+  Limits limits;
+};
+
+// Called for events worth a log line; the server itself never writes logs.
+struct ServerEvents {
+  std::function<void(std::string_view what, std::string_view detail)> warning = [](auto, auto) {};
+};
+
+class Server {
+ public:
+  Server(ServerConfig config, Handler handler, ServerEvents events = {});
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
+  ~Server();
+
+  // Binds and listens; a message saying why when it cannot.
+  boost::system::result<void, std::string> listen();
+  [[nodiscard]] std::uint16_t port() const;
+
+  // Starts the IO threads, returns at once.
+  void start();
+  // Blocks until shutdown has drained every connection.
+  void wait();
+  // Thread-safe and idempotent: stop accepting, let in-flight requests finish
+  // (up to drain_timeout), close idle connections, then let wait() return.
+  void shutdown();
+  [[nodiscard]] bool draining() const;
+  [[nodiscard]] std::size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace users::http

@@ -1,0 +1,80 @@
+// users-api: parse the command line and environment, then run a command.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+#include "config/config.hpp"
+
+namespace {
+
+using users::config::RawSettings;
+
+void add_settings(CLI::App& cli, RawSettings& raw) {
+  struct Setting {
+    const char* flag;
+    const char* env;
+    std::string* target;
+    const char* help;
+  };
+  const Setting settings[] = {
+      {"--host", "HOST", &raw.host, "Address to listen on (default 0.0.0.0)"},
+      {"--port", "PORT", &raw.port, "TCP port, 0 for any free one (default 8000)"},
+      {"--database-url", "DATABASE_URL", &raw.database_url,
+       "sqlite:///relative/path or sqlite:////absolute/path (default sqlite:///./db.sqlite3)"},
+      {"--database-name", "DATABASE_NAME", &raw.database_name,
+       "SQLite file path, the reference's setting; DATABASE_URL wins over it"},
+      {"--threads", "THREADS", &raw.threads, "IO threads (default: the number of cores)"},
+      {"--log-level", "LOG_LEVEL", &raw.log_level, "debug, info, warning or error (default info)"},
+      {"--sqlite-synchronous", "SQLITE_SYNCHRONOUS", &raw.sqlite_synchronous,
+       "normal (default) or full: fsync on every commit"},
+      {"--max-body-bytes", "MAX_BODY_BYTES", &raw.max_body_bytes, "Largest request body (default 1048576)"},
+      {"--max-header-bytes", "MAX_HEADER_BYTES", &raw.max_header_bytes, "Largest request header (default 16384)"},
+      {"--max-connections", "MAX_CONNECTIONS", &raw.max_connections, "Open connections at most (default 10000)"},
+      {"--idle-timeout", "IDLE_TIMEOUT", &raw.idle_timeout, "Seconds a keep-alive connection may idle (default 60)"},
+      {"--request-timeout", "REQUEST_TIMEOUT", &raw.request_timeout,
+       "Seconds to receive a whole request once begun (default 15)"},
+      {"--write-timeout", "WRITE_TIMEOUT", &raw.write_timeout, "Seconds to send a response (default 15)"},
+      {"--shutdown-timeout", "SHUTDOWN_TIMEOUT", &raw.shutdown_timeout,
+       "Seconds in-flight requests get after SIGTERM (default 20)"},
+  };
+  for (const auto& setting : settings) {
+    cli.add_option(setting.flag, *setting.target, setting.help)->envname(setting.env)->type_name("");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (auto dotenv = users::config::load_dotenv(".env"); !dotenv) {
+    fmt::print(stderr, "users-api: .env: {}\n", dotenv.error());
+    return users::app::kExitBadConfig;
+  }
+
+  CLI::App cli{"users-api: the users REST service (create, list, read, update and delete users)", "users-api"};
+  cli.set_version_flag("--version", USERS_API_VERSION);
+  RawSettings raw;
+  add_settings(cli, raw);
+  auto* serve = cli.add_subcommand("serve", "Apply pending migrations, then serve the API (the default)");
+  auto* migrate = cli.add_subcommand("migrate", "Apply pending migrations and exit");
+  serve->fallthrough();
+  migrate->fallthrough();
+  cli.require_subcommand(0, 1);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "users-api: {}\n", e.what());
+    return users::app::kExitBadConfig;
+  }
+
+  auto config = users::config::resolve(raw);
+  if (!config) {
+    fmt::print(stderr, "users-api: {}\n", config.error().to_string());
+    return users::app::kExitBadConfig;
+  }
+  if (migrate->parsed()) return users::app::migrate(*config);
+  return users::app::serve(*config);
+}

@@ -1,0 +1,531 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <fmt/format.h>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "storage/migrations.hpp"
+#include "storage/sqlite/database.hpp"
+
+namespace users::storage::sqlite {
+namespace asio = boost::asio;
+using domain::User;
+using domain::UserChanges;
+using domain::UserId;
+
+namespace {
+
+// Statements, named and kept beside the code that runs them.
+constexpr std::string_view kFindUser = "SELECT id, dni, name FROM api_user WHERE id = ?1";
+constexpr std::string_view kDniExists = "SELECT 1 FROM api_user WHERE dni = ?1 AND id IS NOT ?2 LIMIT 1";
+constexpr std::string_view kListPage = "SELECT id, dni, name FROM api_user WHERE id > ?1 ORDER BY id LIMIT ?2";
+constexpr std::string_view kPing = "SELECT 1";
+constexpr std::string_view kInsertUser = "INSERT INTO api_user (dni, name) VALUES (?1, ?2) RETURNING id";
+constexpr std::string_view kUpdateUser =
+    "UPDATE api_user SET dni = coalesce(?2, dni), name = coalesce(?3, name) WHERE id = ?1 RETURNING id, dni, name";
+constexpr std::string_view kDeleteUser = "DELETE FROM api_user WHERE id = ?1";
+constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
+constexpr std::string_view kCommit = "COMMIT";
+constexpr std::string_view kRollback = "ROLLBACK";
+
+constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS users_api_migrations ("
+    " version integer NOT NULL PRIMARY KEY,"
+    " name text NOT NULL,"
+    " applied_at text NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))";
+constexpr std::string_view kCurrentVersion = "SELECT coalesce(max(version), 0) FROM users_api_migrations";
+constexpr std::string_view kRecordMigration = "INSERT INTO users_api_migrations (version, name) VALUES (?1, ?2)";
+constexpr std::string_view kMigrationsTableExists =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users_api_migrations'";
+// The shape the service relies on: the columns, a one-column unique index on
+// dni, and AUTOINCREMENT ids.
+constexpr std::string_view kColumnCount =
+    "SELECT count(*) FROM pragma_table_info('api_user') WHERE name IN ('id', 'dni', 'name')";
+constexpr std::string_view kDniUniqueIndex =
+    "SELECT 1 FROM pragma_index_list('api_user') AS il"
+    " WHERE il.\"unique\" = 1"
+    " AND (SELECT group_concat(name) FROM pragma_index_info(il.name)) = 'dni'";
+constexpr std::string_view kAutoincrement =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'api_user' AND upper(sql) LIKE '%AUTOINCREMENT%'";
+
+int latest_version() { return sqlite_migrations().empty() ? 0 : sqlite_migrations().back().version; }
+
+std::string describe(const SqliteOptions& options, const SqliteError& error) {
+  return fmt::format("cannot use SQLite database \"{}\": {}", options.path, error.message);
+}
+
+SqliteResult<void> configure_connection(Database& db, const SqliteOptions& options) {
+  sqlite3_busy_timeout(db.handle(), static_cast<int>(options.busy_timeout.count()));
+  return {};
+}
+
+SqliteResult<std::int64_t> query_int(Database& db, std::string_view sql) {
+  auto statement = db.prepare(sql);
+  if (!statement) return statement.error();
+  Statement::Run run(*statement);
+  auto row = run.step();
+  if (!row) return row.error();
+  return *row ? run.column_int64(0) : 0;
+}
+
+// Confirms that api_user is what the service needs, whoever created it.
+boost::system::result<void, std::string> check_schema(Database& db) {
+  const auto columns = query_int(db, kColumnCount);
+  if (!columns) return columns.error().message;
+  if (*columns != 3) return std::string("table api_user lacks one of the columns id, dni, name");
+  const auto unique = query_int(db, kDniUniqueIndex);
+  if (!unique) return unique.error().message;
+  if (*unique != 1) return std::string("table api_user has no unique index on dni");
+  const auto autoincrement = query_int(db, kAutoincrement);
+  if (!autoincrement) return autoincrement.error().message;
+  if (*autoincrement != 1) return std::string("table api_user.id is not AUTOINCREMENT, so ids could be reused");
+  return {};
+}
+
+boost::system::result<int, std::string> schema_version(Database& db) {
+  const auto has_table = query_int(db, kMigrationsTableExists);
+  if (!has_table) return has_table.error().message;
+  if (*has_table == 0) return 0;
+  const auto version = query_int(db, kCurrentVersion);
+  if (!version) return version.error().message;
+  return static_cast<int>(*version);
+}
+
+// One read-only connection with its statements, owned by one thread.
+struct Reader {
+  Database db;
+  Statement find;
+  Statement dni_exists;
+  Statement list_page;
+  Statement ping;
+
+  static SqliteResult<std::unique_ptr<Reader>> open(const SqliteOptions& options) {
+    auto db = Database::open(options.path, Database::Access::kReadOnly);
+    if (!db) return db.error();
+    configure_connection(*db, options);
+    auto find = db->prepare(kFindUser);
+    if (!find) return find.error();
+    auto dni_exists = db->prepare(kDniExists);
+    if (!dni_exists) return dni_exists.error();
+    auto list_page = db->prepare(kListPage);
+    if (!list_page) return list_page.error();
+    auto ping = db->prepare(kPing);
+    if (!ping) return ping.error();
+    return std::make_unique<Reader>(Reader{std::move(*db), std::move(*find), std::move(*dni_exists),
+                                           std::move(*list_page), std::move(*ping)});
+  }
+};
+
+// The writer connection with its statements, owned by the writer thread.
+struct Writer {
+  Database db;
+  Statement insert;
+  Statement update;
+  Statement remove;
+  Statement begin;
+  Statement commit;
+  Statement rollback;
+
+  static SqliteResult<Writer> open(const SqliteOptions& options) {
+    auto db = Database::open(options.path, Database::Access::kReadWrite);
+    if (!db) return db.error();
+    configure_connection(*db, options);
+    if (auto sync = db->execute(options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        !sync) {
+      return sync.error();
+    }
+    Writer writer{std::move(*db), {}, {}, {}, {}, {}, {}};
+    auto prepare = [&writer](std::string_view sql, Statement& out) -> SqliteResult<void> {
+      auto statement = writer.db.prepare(sql);
+      if (!statement) return statement.error();
+      out = std::move(*statement);
+      return {};
+    };
+    for (const auto& [sql, out] : {std::pair{kInsertUser, &writer.insert}, std::pair{kUpdateUser, &writer.update},
+                                   std::pair{kDeleteUser, &writer.remove}, std::pair{kBegin, &writer.begin},
+                                   std::pair{kCommit, &writer.commit}, std::pair{kRollback, &writer.rollback}}) {
+      if (auto prepared = prepare(sql, *out); !prepared) return prepared.error();
+    }
+    return writer;
+  }
+
+  SqliteResult<void> run(Statement& statement) {
+    Statement::Run run(statement);
+    auto step = run.step();
+    if (!step) return step.error();
+    return {};
+  }
+};
+
+StoreError unavailable(std::string detail) { return StoreError{StoreError::Kind::kUnavailable, std::move(detail)}; }
+
+std::atomic<std::uint64_t> next_store_id{1};
+
+// Each thread's read connection for the store it last used. A store id is
+// never reused, so an entry left by a destroyed store can never match.
+struct ThreadReader {
+  std::uint64_t store_id = 0;
+  Reader* reader = nullptr;
+};
+thread_local ThreadReader t_reader;
+
+class SqliteStore final : public UserStore {
+ public:
+  SqliteStore(SqliteOptions options, Writer writer)
+      : options_(std::move(options)), writer_(std::move(writer)), writer_thread_([this] { writer_main(); }) {}
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  SqliteStore(SqliteStore&&) = delete;
+  SqliteStore& operator=(SqliteStore&&) = delete;
+
+  ~SqliteStore() override {
+    {
+      const std::lock_guard lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_ready_.notify_one();
+    writer_thread_.join();
+  }
+
+  asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override {
+    co_return find_now(id);
+  }
+
+  asio::awaitable<StoreResult<bool>> dni_exists(std::string dni, std::optional<UserId> except) override {
+    co_return dni_exists_now(dni, except);
+  }
+
+  asio::awaitable<StoreResult<std::vector<User>>> list_page(UserId after, std::size_t limit,
+                                                            std::vector<User> page) override {
+    co_return list_page_now(after, limit, std::move(page));
+  }
+
+  asio::awaitable<StoreResult<User>> create(std::string dni, std::string name) override {
+    WriteJob job;
+    job.op = WriteJob::Op::kCreate;
+    job.values.dni = std::move(dni);
+    job.values.name = std::move(name);
+    co_return co_await submit(std::move(job));
+  }
+
+  asio::awaitable<StoreResult<User>> update(UserId id, UserChanges changes) override {
+    WriteJob job;
+    job.op = WriteJob::Op::kUpdate;
+    job.id = id;
+    job.values = std::move(changes);
+    co_return co_await submit(std::move(job));
+  }
+
+  asio::awaitable<StoreResult<void>> remove(UserId id) override {
+    WriteJob job;
+    job.op = WriteJob::Op::kRemove;
+    job.id = id;
+    auto result = co_await submit(std::move(job));
+    if (!result) co_return result.error();
+    co_return StoreResult<void>{};
+  }
+
+  asio::awaitable<StoreResult<void>> ping() override {
+    auto reader = this_thread_reader();
+    if (!reader) co_return reader.error();
+    Statement::Run run((*reader)->ping);
+    auto row = run.step();
+    if (!row) co_return row.error().to_store_error();
+    co_return StoreResult<void>{};
+  }
+
+ private:
+  // The requester's completion handler, type-erased. (Boost 1.81's
+  // any_completion_handler wraps itself recursively when moved through
+  // asio::post, so it is not used here.)
+  class Completion {
+   public:
+    Completion() = default;
+    template <typename Handler>
+    explicit Completion(Handler handler) : impl_(std::make_unique<Impl<Handler>>(std::move(handler))) {}
+
+    void operator()(StoreResult<User> result) && { std::exchange(impl_, nullptr)->deliver(std::move(result)); }
+
+   private:
+    struct Base {
+      Base() = default;
+      Base(const Base&) = delete;
+      Base& operator=(const Base&) = delete;
+      Base(Base&&) = delete;
+      Base& operator=(Base&&) = delete;
+      virtual ~Base() = default;
+      virtual void deliver(StoreResult<User> result) = 0;
+    };
+    template <typename Handler>
+    struct Impl final : Base {
+      explicit Impl(Handler h) : handler(std::move(h)) {}
+      void deliver(StoreResult<User> result) override { std::move(handler)(std::move(result)); }
+      Handler handler;
+    };
+    std::unique_ptr<Base> impl_;
+  };
+
+  struct WriteJob {
+    enum class Op { kCreate, kUpdate, kRemove };
+    Op op = Op::kCreate;
+    UserId id = 0;
+    UserChanges values;
+    Completion done;
+    // The requester's executor, holding its io_context open until the result
+    // has been delivered.
+    asio::any_io_executor executor;
+  };
+
+  StoreResult<Reader*> this_thread_reader() {
+    if (t_reader.store_id == store_id_) return t_reader.reader;
+    auto reader = Reader::open(options_);
+    if (!reader) return reader.error().to_store_error();
+    const std::lock_guard lock(readers_mutex_);
+    readers_.push_back(std::move(*reader));
+    t_reader = ThreadReader{store_id_, readers_.back().get()};
+    return t_reader.reader;
+  }
+
+  StoreResult<std::optional<User>> find_now(UserId id) {
+    auto reader = this_thread_reader();
+    if (!reader) return reader.error();
+    Statement::Run run((*reader)->find);
+    run.bind(1, id);
+    auto row = run.step();
+    if (!row) return row.error().to_store_error();
+    if (!*row) return std::optional<User>{};
+    return std::optional<User>{User{run.column_int64(0), std::string(run.column_text(1)),
+                                    std::string(run.column_text(2))}};
+  }
+
+  StoreResult<bool> dni_exists_now(std::string_view dni, std::optional<UserId> except) {
+    auto reader = this_thread_reader();
+    if (!reader) return reader.error();
+    Statement::Run run((*reader)->dni_exists);
+    run.bind(1, dni);
+    if (except) run.bind(2, *except);
+    auto row = run.step();
+    if (!row) return row.error().to_store_error();
+    return *row;
+  }
+
+  StoreResult<std::vector<User>> list_page_now(UserId after, std::size_t limit, std::vector<User> page) {
+    auto reader = this_thread_reader();
+    if (!reader) return reader.error();
+    Statement::Run run((*reader)->list_page);
+    run.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    // Reuse the strings already in `page`: their buffers are kept.
+    std::size_t filled = 0;
+    for (;;) {
+      auto row = run.step();
+      if (!row) return row.error().to_store_error();
+      if (!*row) break;
+      if (filled == page.size()) page.emplace_back();
+      User& user = page[filled++];
+      user.id = run.column_int64(0);
+      user.dni.assign(run.column_text(1));
+      user.name.assign(run.column_text(2));
+    }
+    page.resize(filled);
+    return page;
+  }
+
+  asio::awaitable<StoreResult<User>> submit(WriteJob job) {
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(StoreResult<User>)>(
+        [this](auto handler, WriteJob pending) {
+          pending.executor =
+              asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work.tracked);
+          pending.done = Completion(std::move(handler));
+          enqueue(std::move(pending));
+        },
+        asio::use_awaitable, std::move(job));
+  }
+
+  void enqueue(WriteJob job) {
+    {
+      const std::lock_guard lock(queue_mutex_);
+      if (!stopping_ && queue_.size() < options_.max_pending_writes) {
+        queue_.push_back(std::move(job));
+        queue_ready_.notify_one();
+        return;
+      }
+    }
+    complete(job, StoreError{StoreError::Kind::kBusy, "SQLite write queue is full"});
+  }
+
+  // Hands the result to the requester's own executor; the writer thread never
+  // runs request code.
+  static void complete(WriteJob& job, StoreResult<User> result) {
+    asio::post(job.executor, Delivery{std::move(job.done), std::move(result)});
+  }
+
+  // Runs the completion on the requester's executor.
+  struct Delivery {
+    Delivery(Completion completion, StoreResult<User> outcome)
+        : done(std::move(completion)), result(std::move(outcome)) {}
+    Delivery(Delivery&&) noexcept = default;
+    Delivery& operator=(Delivery&&) noexcept = default;
+    Delivery(const Delivery&) = delete;
+    Delivery& operator=(const Delivery&) = delete;
+    ~Delivery() = default;
+
+    void operator()() { std::move(done)(std::move(result)); }
+
+    Completion done;
+    StoreResult<User> result;
+  };
+
+  void writer_main() {
+    std::vector<WriteJob> batch;
+    std::vector<StoreResult<User>> results;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mutex_);
+        queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        const auto count = std::min(queue_.size(), options_.max_batch);
+        std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count), std::back_inserter(batch));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+      }
+      run_batch(batch, results);
+      for (std::size_t i = 0; i < batch.size(); ++i) complete(batch[i], std::move(results[i]));
+      batch.clear();
+      results.clear();
+    }
+  }
+
+  // One transaction for the whole batch. A failed statement (say, a taken
+  // dni) undoes only itself; results are released only after COMMIT.
+  void run_batch(std::vector<WriteJob>& batch, std::vector<StoreResult<User>>& results) {
+    if (auto begun = writer_.run(writer_.begin); !begun) {
+      results.assign(batch.size(), begun.error().to_store_error());
+      return;
+    }
+    for (auto& job : batch) results.push_back(apply(job));
+
+    SqliteResult<void> committed = SqliteError{SQLITE_ABORT, "transaction rolled back by an earlier error"};
+    if (sqlite3_get_autocommit(writer_.db.handle()) == 0) committed = writer_.run(writer_.commit);
+    if (!committed) {
+      if (sqlite3_get_autocommit(writer_.db.handle()) == 0) (void)writer_.run(writer_.rollback);
+      for (auto& result : results) {
+        if (result) result = unavailable("commit failed: " + committed.error().message);
+      }
+    }
+  }
+
+  StoreResult<User> apply(const WriteJob& job) {
+    switch (job.op) {
+      case WriteJob::Op::kCreate: {
+        Statement::Run run(writer_.insert);
+        run.bind(1, std::string_view(*job.values.dni)).bind(2, std::string_view(*job.values.name));
+        auto row = run.step();
+        if (!row) return row.error().to_store_error();
+        return User{run.column_int64(0), *job.values.dni, *job.values.name};
+      }
+      case WriteJob::Op::kUpdate: {
+        Statement::Run run(writer_.update);
+        run.bind(1, job.id).bind(2, job.values.dni).bind(3, job.values.name);
+        auto row = run.step();
+        if (!row) return row.error().to_store_error();
+        if (!*row) return StoreError{StoreError::Kind::kNotFound, {}};
+        return User{run.column_int64(0), std::string(run.column_text(1)), std::string(run.column_text(2))};
+      }
+      case WriteJob::Op::kRemove: {
+        Statement::Run run(writer_.remove);
+        run.bind(1, job.id);
+        auto done = run.step();
+        if (!done) return done.error().to_store_error();
+        if (sqlite3_changes(writer_.db.handle()) == 0) return StoreError{StoreError::Kind::kNotFound, {}};
+        return User{job.id, {}, {}};
+      }
+    }
+    return StoreError{StoreError::Kind::kInternal, "unknown write"};
+  }
+
+  const std::uint64_t store_id_ = next_store_id.fetch_add(1);
+  SqliteOptions options_;
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+
+  Writer writer_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<WriteJob> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;  // last: starts once everything above exists
+};
+
+}  // namespace
+
+boost::system::result<MigrationReport, std::string> migrate(const SqliteOptions& options) {
+  auto db = Database::open(options.path, Database::Access::kReadWrite);
+  if (!db) return describe(options, db.error());
+  configure_connection(*db, options);
+  // WAL persists in the file; readers then never block the writer.
+  if (auto wal = db->execute("PRAGMA journal_mode = WAL"); !wal) return describe(options, wal.error());
+  if (auto begun = db->execute("BEGIN IMMEDIATE"); !begun) return describe(options, begun.error());
+
+  auto fail = [&](std::string message) -> boost::system::result<MigrationReport, std::string> {
+    (void)db->execute("ROLLBACK");
+    return message;
+  };
+  if (auto created = db->execute(kCreateMigrationsTable); !created) return fail(describe(options, created.error()));
+  const auto current = schema_version(*db);
+  if (!current) return fail(current.error());
+
+  MigrationReport report;
+  report.version_before = *current;
+  report.version_after = *current;
+  if (*current > latest_version()) {
+    return fail(fmt::format("database schema is at version {}, newer than this binary's {}: upgrade users-api",
+                            *current, latest_version()));
+  }
+  for (const Migration& migration : sqlite_migrations()) {
+    if (migration.version <= *current) continue;
+    const std::string sql(migration.sql);
+    if (auto applied = db->execute(sql.c_str()); !applied) {
+      return fail(fmt::format("migration {:04}_{} failed: {}", migration.version, migration.name,
+                              applied.error().message));
+    }
+    auto record = db->prepare(kRecordMigration);
+    if (!record) return fail(describe(options, record.error()));
+    Statement::Run run(*record);
+    run.bind(1, static_cast<std::int64_t>(migration.version)).bind(2, migration.name);
+    if (auto step = run.step(); !step) return fail(describe(options, step.error()));
+    report.applied.push_back(fmt::format("{:04}_{}", migration.version, migration.name));
+    report.version_after = migration.version;
+  }
+  if (auto shape = check_schema(*db); !shape) return fail(shape.error());
+  if (auto committed = db->execute("COMMIT"); !committed) return fail(describe(options, committed.error()));
+  return report;
+}
+
+boost::system::result<std::unique_ptr<UserStore>, std::string> open_store(const SqliteOptions& options) {
+  auto writer = Writer::open(options);
+  if (!writer) return describe(options, writer.error());
+  const auto version = schema_version(writer->db);
+  if (!version) return version.error();
+  if (*version != latest_version()) {
+    return fmt::format("database schema is at version {}, this binary needs {}: run `users-api migrate`", *version,
+                       latest_version());
+  }
+  // Fail now, not on the first request, if readers cannot open the file.
+  auto probe = Reader::open(options);
+  if (!probe) return describe(options, probe.error());
+  return std::unique_ptr<UserStore>(std::make_unique<SqliteStore>(options, std::move(*writer)));
+}
+
+}  // namespace users::storage::sqlite

@@ -1,0 +1,66 @@
+// The storage boundary. Handlers see only this interface; each backend
+// (SQLite now, PostgreSQL later) implements it. Every call is awaitable so
+// that a backend can do its work off the IO threads, and every expected
+// failure comes back as a value, never as an exception.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/user.hpp"
+#include "domain/validation.hpp"
+
+namespace users::storage {
+
+struct StoreError {
+  enum class Kind {
+    kNotFound,      // no user with that id
+    kDniTaken,      // the unique index refused the dni
+    kBusy,          // back-pressure: too much queued work; try again shortly
+    kUnavailable,   // the database cannot be reached or refused the work
+    kInternal,      // a bug or corruption: nothing the client can fix
+  };
+
+  Kind kind = Kind::kInternal;
+  std::string detail;  // for logs, never sent to clients
+};
+
+template <typename T>
+using StoreResult = boost::system::result<T, StoreError>;
+
+// Lets boost::system::result report a StoreError if `.value()` is misused.
+[[noreturn]] void throw_exception_from_error(const StoreError& error, const boost::source_location& location);
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+
+  virtual boost::asio::awaitable<StoreResult<std::optional<domain::User>>> find(domain::UserId id) = 0;
+
+  // True when some user other than `except` has exactly this dni.
+  virtual boost::asio::awaitable<StoreResult<bool>> dni_exists(std::string dni,
+                                                               std::optional<domain::UserId> except) = 0;
+
+  // Up to `limit` users with id > `after`, ascending. `page` is reused storage
+  // (its capacity is kept) and comes back filled.
+  virtual boost::asio::awaitable<StoreResult<std::vector<domain::User>>> list_page(domain::UserId after,
+                                                                                   std::size_t limit,
+                                                                                   std::vector<domain::User> page) = 0;
+
+  virtual boost::asio::awaitable<StoreResult<domain::User>> create(std::string dni, std::string name) = 0;
+
+  // Applies the fields that are set; kNotFound or kDniTaken otherwise.
+  virtual boost::asio::awaitable<StoreResult<domain::User>> update(domain::UserId id,
+                                                                   domain::UserChanges changes) = 0;
+
+  virtual boost::asio::awaitable<StoreResult<void>> remove(domain::UserId id) = 0;
+
+  // A trivial round trip, for readiness.
+  virtual boost::asio::awaitable<StoreResult<void>> ping() = 0;
+};
+
+}  // namespace users::storage

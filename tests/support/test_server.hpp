@@ -1,0 +1,67 @@
+// Starts the real users-api binary for a test: its own temporary directory
+// and SQLite file, an ephemeral port, stdout and stderr captured to files.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace users::testing {
+
+// The binary under test: $USERS_API_BINARY, else the one this build made.
+std::string binary_path();
+
+struct ServerOptions {
+  std::map<std::string, std::string> env;  // added to a minimal environment
+  std::vector<std::string> args;           // after the binary name; default: serve
+  bool wait_until_listening = true;
+};
+
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = {});
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+  TestServer(TestServer&&) = delete;
+  TestServer& operator=(TestServer&&) = delete;
+  ~TestServer();
+
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+  [[nodiscard]] std::filesystem::path database_path() const { return dir_ / "db.sqlite3"; }
+
+  // Sends `signal` and waits up to `timeout` for the exit; the exit status,
+  // or -1 if it had to be killed. Further calls return the same status.
+  int stop(int signal = SIGTERM, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  [[nodiscard]] bool running() const;
+  [[nodiscard]] std::string stdout_text() const;
+  [[nodiscard]] std::string stderr_text() const;
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+  int exit_status_ = -2;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the binary to completion (for `migrate`, `--help`, bad settings).
+RunResult run_binary(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+                     const std::filesystem::path& cwd = {});
+
+// A fresh empty directory under the system's temporary directory.
+std::filesystem::path make_temp_dir();
+
+}  // namespace users::testing
