@@ -216,6 +216,8 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
   json::basic_parser<UserBodyHandler> parser(options);
   json::error_code ec;
   const std::size_t consumed = parser.write_some(false, body.data(), body.size(), ec);
+  // write_some stops after one document: anything left over is extra data.
+  if (!ec && consumed != body.size()) ec = json::error::extra_data;
   if (ec) {
     return BodyError{bhttp::status::bad_request,
                      detail_json(fmt::format("JSON parse error - {}: {}", describe_json_error(ec),

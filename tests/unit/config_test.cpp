@@ -1,0 +1,87 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace users::config {
+namespace {
+
+TEST(ParseDatabaseUrl, SqliteRelativeAndAbsolute) {
+  auto relative = parse_database_url("sqlite:///./db.sqlite3");
+  ASSERT_TRUE(relative);
+  EXPECT_EQ(std::get<SqliteDatabase>(*relative).path, "./db.sqlite3");
+  auto absolute = parse_database_url("sqlite:////data/db.sqlite3");
+  ASSERT_TRUE(absolute);
+  EXPECT_EQ(std::get<SqliteDatabase>(*absolute).path, "/data/db.sqlite3");
+  auto encoded = parse_database_url("sqlite:///my%20db.sqlite3");
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(std::get<SqliteDatabase>(*encoded).path, "my db.sqlite3");
+}
+
+TEST(ParseDatabaseUrl, RefusesWhatItCannotServe) {
+  EXPECT_FALSE(parse_database_url("mysql://u@h/db"));
+  EXPECT_FALSE(parse_database_url("sqlite://host/db"));
+  EXPECT_FALSE(parse_database_url("sqlite:///"));
+  EXPECT_FALSE(parse_database_url("not a url"));
+}
+
+TEST(RedactDatabaseUrl, HidesThePassword) {
+  EXPECT_EQ(redact_database_url("postgres://app:s3cret@db:5432/users"), "postgres://app:***@db:5432/users");
+  EXPECT_EQ(redact_database_url("sqlite:///./db.sqlite3"), "sqlite:///./db.sqlite3");
+}
+
+TEST(Resolve, DefaultsAndOverrides) {
+  auto defaults = resolve(RawSettings{});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->port, 8000);
+  EXPECT_EQ(defaults->host, "0.0.0.0");
+  EXPECT_EQ(std::get<SqliteDatabase>(defaults->database).path, "./db.sqlite3");
+  EXPECT_GE(defaults->threads, 1U);
+  EXPECT_EQ(defaults->limits.max_body_bytes, 1024U * 1024U);
+
+  RawSettings raw;
+  raw.port = "0";
+  raw.database_name = "/tmp/x.sqlite3";
+  raw.idle_timeout = "0.5";
+  auto resolved = resolve(raw);
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(resolved->port, 0);
+  EXPECT_EQ(std::get<SqliteDatabase>(resolved->database).path, "/tmp/x.sqlite3");
+  EXPECT_EQ(resolved->limits.idle_timeout.count(), 500);
+}
+
+TEST(Resolve, NamesTheVariableThatIsWrong) {
+  const struct {
+    std::string RawSettings::*field;
+    const char* value;
+    const char* variable;
+  } cases[] = {
+      {&RawSettings::port, "abc", "PORT"},         {&RawSettings::port, "65536", "PORT"},
+      {&RawSettings::threads, "0", "THREADS"},     {&RawSettings::log_level, "loud", "LOG_LEVEL"},
+      {&RawSettings::database_url, "x://", "DATABASE_URL"},
+      {&RawSettings::max_body_bytes, "-1", "MAX_BODY_BYTES"},
+      {&RawSettings::request_timeout, "0", "REQUEST_TIMEOUT"},
+      {&RawSettings::sqlite_synchronous, "off", "SQLITE_SYNCHRONOUS"},
+  };
+  for (const auto& c : cases) {
+    RawSettings raw;
+    raw.*c.field = c.value;
+    auto resolved = resolve(raw);
+    ASSERT_FALSE(resolved) << c.variable;
+    EXPECT_EQ(resolved.error().variable, c.variable);
+  }
+}
+
+TEST(ParseDotenv, ReadsTheCommonForms) {
+  auto entries = parse_dotenv("# comment\nPORT=1\nexport HOST = 127.0.0.1 \nA=\"quoted # not comment\"\nB='x'\nC=v # c\n\n");
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 5U);
+  EXPECT_EQ((*entries)[0].key, "PORT");
+  EXPECT_EQ((*entries)[1].value, "127.0.0.1");
+  EXPECT_EQ((*entries)[2].value, "quoted # not comment");
+  EXPECT_EQ((*entries)[3].value, "x");
+  EXPECT_EQ((*entries)[4].value, "v");
+  EXPECT_FALSE(parse_dotenv("JUSTAWORD\n"));
+}
+
+}  // namespace
+}  // namespace users::config
