@@ -26,6 +26,10 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
        "SQLite file path, the reference's setting; DATABASE_URL wins over it"},
       {"--threads", "THREADS", &raw.threads, "IO threads (default: the number of cores)"},
       {"--log-level", "LOG_LEVEL", &raw.log_level, "debug, info, warning or error (default info)"},
+      {"--log-format", "LOG_FORMAT", &raw.log_format,
+       "json, text, or auto: text on a terminal, json otherwise (default auto)"},
+      {"--shutdown-delay", "SHUTDOWN_DELAY", &raw.shutdown_delay,
+       "Seconds /readyz answers 503 after SIGTERM before the listener closes (default 0)"},
       {"--sqlite-synchronous", "SQLITE_SYNCHRONOUS", &raw.sqlite_synchronous,
        "normal (default) or full: fsync on every commit"},
       {"--max-body-bytes", "MAX_BODY_BYTES", &raw.max_body_bytes, "Largest request body (default 1048576)"},
@@ -57,8 +61,13 @@ int main(int argc, char** argv) {
   add_settings(cli, raw);
   auto* serve = cli.add_subcommand("serve", "Apply pending migrations, then serve the API (the default)");
   auto* migrate = cli.add_subcommand("migrate", "Apply pending migrations and exit");
+  auto* healthcheck = cli.add_subcommand(
+      "healthcheck", "Exit 0 when the server answers 200 on its readiness URL, else 1 (for container health checks)");
+  std::string health_url;
+  healthcheck->add_option("--url", health_url, "Default: http://127.0.0.1:$PORT/readyz");
   serve->fallthrough();
   migrate->fallthrough();
+  healthcheck->fallthrough();
   cli.require_subcommand(0, 1);
 
   try {
@@ -74,6 +83,10 @@ int main(int argc, char** argv) {
   if (!config) {
     fmt::print(stderr, "users-api: {}\n", config.error().to_string());
     return users::app::kExitBadConfig;
+  }
+  if (healthcheck->parsed()) {
+    if (health_url.empty()) health_url = "http://127.0.0.1:" + std::to_string(config->port) + "/readyz";
+    return users::app::healthcheck(health_url);
   }
   if (migrate->parsed()) return users::app::migrate(*config);
   return users::app::serve(*config);

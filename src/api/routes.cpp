@@ -22,7 +22,33 @@ struct PathMatch {
   std::string user_id;
 };
 
+constexpr std::string_view kDocsPath = "/api/docs/";
+
+struct FixedPath {
+  std::string_view path;
+  Route::Kind kind;
+};
+// Paths without parameters. Those ending in "/" also answer their slashless
+// form with a redirect, as Django's APPEND_SLASH does.
+constexpr FixedPath kFixedPaths[] = {
+    {"/healthz", Route::Kind::kHealth}, {"/readyz", Route::Kind::kReady},     {"/metrics", Route::Kind::kMetrics},
+    {"/api/schema/", Route::Kind::kSchema}, {"/api/docs/", Route::Kind::kDocs},
+};
+
 PathMatch match_path(std::string_view path) {
+  for (const auto& fixed : kFixedPaths) {
+    if (path == fixed.path) return {Match::kExact, fixed.kind, {}};
+    if (fixed.path.ends_with('/') && path == fixed.path.substr(0, fixed.path.size() - 1)) {
+      return {Match::kMissingSlash, fixed.kind, {}};
+    }
+  }
+  if (path.starts_with(kDocsPath)) {
+    const auto asset = path.substr(kDocsPath.size());
+    for (const auto known : kDocsAssets) {
+      if (asset == known) return {Match::kExact, Route::Kind::kDocsAsset, std::string(asset)};
+    }
+    return {};
+  }
   if (path == kRootPath) return {Match::kExact, Route::Kind::kRoot, {}};
   if (path == kRootPath.substr(0, kRootPath.size() - 1)) return {Match::kMissingSlash, Route::Kind::kRoot, {}};
   if (path == kUsersPath) return {Match::kExact, Route::Kind::kUserList, {}};
@@ -40,6 +66,12 @@ std::string_view route_name(Route::Kind kind) {
     case Route::Kind::kRoot: return "/api/";
     case Route::Kind::kUserList: return "/api/users/";
     case Route::Kind::kUserItem: return "/api/users/{id}/";
+    case Route::Kind::kHealth: return "/healthz";
+    case Route::Kind::kReady: return "/readyz";
+    case Route::Kind::kMetrics: return "/metrics";
+    case Route::Kind::kSchema: return "/api/schema/";
+    case Route::Kind::kDocs:
+    case Route::Kind::kDocsAsset: return "/api/docs/";
     case Route::Kind::kRedirect: return "redirect";
     case Route::Kind::kBadTarget: return "bad-target";
     case Route::Kind::kNotFound: break;

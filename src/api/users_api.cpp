@@ -1,11 +1,19 @@
 #include "api/users_api.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 #include <exception>
 #include <fmt/format.h>
 
+#include "api/assets.hpp"
+#include "api/html.hpp"
 #include "api/json_text.hpp"
+#include "api/negotiation.hpp"
 #include "api/request_body.hpp"
 #include "api/routes.hpp"
 #include "domain/messages.hpp"
@@ -27,16 +35,24 @@ namespace {
 constexpr std::string_view kRootAllow = "GET, HEAD, OPTIONS";
 constexpr std::string_view kListAllow = "GET, POST, HEAD, OPTIONS";
 constexpr std::string_view kItemAllow = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS";
+constexpr std::string_view kGetOnly = "GET";
 constexpr std::string_view kNotFound = "Not found.";
 
 // DRF's metadata documents (OPTIONS), for the media types users-api really
 // renders and parses.
 constexpr std::string_view kMediaTypes =
-    R"("renders":["application/json"],"parses":["application/json","application/x-www-form-urlencoded"])";
+    R"("renders":["application/json","text/html"],"parses":["application/json","application/x-www-form-urlencoded"])";
 constexpr std::string_view kUserFieldsMetadata =
     R"({"id":{"type":"integer","required":false,"read_only":true,"label":"ID"},)"
     R"("dni":{"type":"string","required":true,"read_only":false,"label":"Dni","max_length":13},)"
     R"("name":{"type":"string","required":true,"read_only":false,"label":"Name","max_length":30}})";
+
+void add_security_headers(http::Message& message) {
+  message.set("X-Frame-Options", "DENY");
+  message.set("X-Content-Type-Options", "nosniff");
+  message.set("Referrer-Policy", "same-origin");
+  message.set("Cross-Origin-Opener-Policy", "same-origin");
+}
 
 // Headers every DRF view answers with (Django's security middleware adds the
 // last four).
@@ -49,36 +65,21 @@ http::Response api_response(status code, std::string body, std::string_view allo
     message.set(bhttp::field::allow, allow);
     message.set(bhttp::field::vary, "Accept");
   }
-  message.set("X-Frame-Options", "DENY");
-  message.set("X-Content-Type-Options", "nosniff");
-  message.set("Referrer-Policy", "same-origin");
-  message.set("Cross-Origin-Opener-Policy", "same-origin");
+  add_security_headers(message);
   message.body() = std::move(body);
   return response;
 }
 
-http::Response not_found(std::string_view allow) { return api_response(status::not_found, detail_json(kNotFound), allow); }
-
-// The one place where a storage failure becomes what the client sees.
-http::Response store_failure(const StoreError& error, std::string_view allow) {
-  switch (error.kind) {
-    case StoreError::Kind::kNotFound:
-      return not_found(allow);
-    case StoreError::Kind::kBusy:
-    case StoreError::Kind::kUnavailable: {
-      observability::log_warning("database unavailable", {{"detail", error.detail}});
-      auto response = api_response(status::service_unavailable,
-                                   detail_json("Service temporarily unavailable, try again later."), allow);
-      response.message.set(bhttp::field::retry_after, "1");
-      return response;
-    }
-    case StoreError::Kind::kDniTaken:
-    case StoreError::Kind::kInternal:
-      break;
-  }
-  observability::log_error("database error", {{"detail", error.detail}});
-  return api_response(status::internal_server_error, detail_json("A server error occurred."), allow);
+http::Response typed_response(status code, std::string_view content_type, std::string body) {
+  http::Response response;
+  response.message.result(code);
+  response.message.set(bhttp::field::content_type, content_type);
+  add_security_headers(response.message);
+  response.message.body() = std::move(body);
+  return response;
 }
+
+http::Response not_found(std::string_view allow) { return api_response(status::not_found, detail_json(kNotFound), allow); }
 
 http::Response method_not_allowed(const http::Request& request, std::string_view allow) {
   return api_response(status::method_not_allowed,
@@ -107,6 +108,17 @@ http::Response user_response(status code, const User& user, std::string_view all
   return api_response(code, user_json(user), allow);
 }
 
+std::string status_json(std::string_view state, std::string_view reason) {
+  std::string body = R"({"status":)";
+  append_json_string(body, state);
+  if (!reason.empty()) {
+    body += R"(,"reason":)";
+    append_json_string(body, reason);
+  }
+  body += '}';
+  return body;
+}
+
 // Streams GET /api/users/ page by page: memory stays flat however many users
 // there are, and the first bytes leave before the last row is read.
 class UserListStream final : public http::BodyStream {
@@ -119,7 +131,7 @@ class UserListStream final : public http::BodyStream {
 
   asio::awaitable<boost::system::result<std::string_view, http::StreamFailure>> next() override {
     if (!out_.empty()) {
-      pending_ = std::move(out_);
+      pending_.swap(out_);
       out_.clear();
       co_return std::string_view(pending_);
     }
@@ -128,7 +140,7 @@ class UserListStream final : public http::BodyStream {
     if (!page) co_return http::StreamFailure{page.error().detail};
     page_ = std::move(*page);
     append_page();
-    pending_ = std::move(out_);
+    pending_.swap(out_);
     out_.clear();
     co_return std::string_view(pending_);
   }
@@ -157,16 +169,33 @@ class UserListStream final : public http::BodyStream {
   bool finished_ = false;
 };
 
-std::string_view content_type_of(const http::Request& request) {
-  const auto value = request[bhttp::field::content_type];
+std::string_view header_of(const http::Request& request, bhttp::field field) {
+  const auto value = request[field];
   return {value.data(), value.size()};
 }
 
-}  // namespace
+// The outcome of a create or an update, before it is rendered as JSON or HTML.
+struct WriteOutcome {
+  std::optional<User> user;            // success
+  domain::FieldErrors field_errors;    // a 400 with messages per field
+  std::optional<http::Response> other;  // any other answer, already rendered as JSON
+};
 
-UsersApi::UsersApi(storage::UserStore& store, ApiOptions options) : store_(store), options_(std::move(options)) {}
-
-namespace {
+// The first message of a DRF error body, for the browsable form.
+std::string first_message(std::string_view json) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(json, ec);
+  if (ec || !value.is_object()) return std::string(json);
+  const auto& object = value.as_object();
+  if (const auto* detail = object.if_contains("detail"); detail != nullptr && detail->is_string()) {
+    return std::string(detail->get_string());
+  }
+  if (const auto* errors = object.if_contains("non_field_errors");
+      errors != nullptr && errors->is_array() && !errors->as_array().empty() && errors->as_array()[0].is_string()) {
+    return std::string(errors->as_array()[0].get_string());
+  }
+  return std::string(json);
+}
 
 // Handlers for each route. They share the store and options, take the request
 // by value (it must outlive every co_await), and never throw.
@@ -177,6 +206,13 @@ class RequestContext {
 
   asio::awaitable<http::Response> dispatch() {
     const Route route = match_route(std::string_view(request_.target()));
+    http::Response response = co_await answer(route);
+    response.route = route.name;
+    co_return response;
+  }
+
+ private:
+  asio::awaitable<http::Response> answer(const Route& route) {
     const verb method = request_.method();
     const bool read = method == verb::get || method == verb::head;
     switch (route.kind) {
@@ -189,6 +225,25 @@ class RequestContext {
         response.message.set(bhttp::field::location, route.location);
         co_return response;
       }
+      case Route::Kind::kHealth:
+        if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
+        co_return api_response(status::ok, status_json("ok", {}), {});
+      case Route::Kind::kReady:
+        if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
+        co_return co_await readiness();
+      case Route::Kind::kMetrics:
+        if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
+        co_return typed_response(status::ok, "text/plain; version=0.0.4; charset=utf-8", options_.metrics_text());
+      case Route::Kind::kSchema:
+        if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
+        co_return typed_response(status::ok, "application/vnd.oai.openapi+json",
+                                 std::string(assets::openapi_json()));
+      case Route::Kind::kDocs:
+        if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
+        co_return typed_response(status::ok, "text/html; charset=utf-8", html::docs_page());
+      case Route::Kind::kDocsAsset:
+        if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
+        co_return docs_asset(route.user_id);
       case Route::Kind::kRoot:
         if (read) co_return root();
         if (method == verb::options) {
@@ -208,22 +263,103 @@ class RequestContext {
     co_return not_found({});
   }
 
- private:
+  [[nodiscard]] bool wants_html() const {
+    return negotiate(header_of(request_, bhttp::field::accept), std::string_view(request_.target())) ==
+           Representation::kHtml;
+  }
+
+  // The one place where a storage failure becomes what the client sees.
+  http::Response store_failure(const StoreError& error, std::string_view allow) const {
+    switch (error.kind) {
+      case StoreError::Kind::kNotFound:
+        return not_found(allow);
+      case StoreError::Kind::kBusy:
+      case StoreError::Kind::kUnavailable: {
+        const bool busy = error.kind == StoreError::Kind::kBusy;
+        if (options_.metrics != nullptr) options_.metrics->count_database_error(busy ? "busy" : "unavailable");
+        observability::log_warning("database unavailable", {{"detail", error.detail}});
+        auto response = api_response(status::service_unavailable,
+                                     detail_json("Service temporarily unavailable, try again later."), allow);
+        response.message.set(bhttp::field::retry_after, "1");
+        return response;
+      }
+      case StoreError::Kind::kDniTaken:
+      case StoreError::Kind::kInternal:
+        break;
+    }
+    if (options_.metrics != nullptr) options_.metrics->count_database_error("internal");
+    observability::log_error("database error", {{"detail", error.detail}});
+    return api_response(status::internal_server_error, detail_json("A server error occurred."), allow);
+  }
+
+  asio::awaitable<http::Response> readiness() {
+    using namespace asio::experimental::awaitable_operators;
+    if (!options_.accepting_traffic()) {
+      co_return api_response(status::service_unavailable, status_json("unavailable", "shutting down"), {});
+    }
+    asio::steady_timer deadline(co_await asio::this_coro::executor, options_.readiness_timeout);
+    auto outcome = co_await (store_.ping() || deadline.async_wait(asio::use_awaitable));
+    if (outcome.index() == 1) {
+      co_return api_response(status::service_unavailable, status_json("unavailable", "database timed out"), {});
+    }
+    const auto& pinged = std::get<0>(outcome);
+    if (!pinged) {
+      co_return api_response(status::service_unavailable,
+                             status_json("unavailable", "database unavailable: " + pinged.error().detail), {});
+    }
+    co_return api_response(status::ok, status_json("ok", {}), {});
+  }
+
+  static http::Response docs_asset(std::string_view name) {
+    if (name == "swagger-ui-bundle.js") {
+      return typed_response(status::ok, "text/javascript; charset=utf-8", std::string(assets::swagger_ui_js()));
+    }
+    if (name == "swagger-ui.css") {
+      return typed_response(status::ok, "text/css; charset=utf-8", std::string(assets::swagger_ui_css()));
+    }
+    if (name == "swagger-initializer.js") {
+      return typed_response(status::ok, "text/javascript; charset=utf-8",
+                            std::string(html::swagger_initializer_script()));
+    }
+    return typed_response(status::ok, "text/javascript; charset=utf-8", std::string(html::browsable_script()));
+  }
+
+  // A JSON answer shown as a browsable page, when a browser asked.
+  http::Response as_html(http::Response response, std::string_view title) const {
+    if (!wants_html()) return response;
+    html::PageHead head{response.message.result_int(), response.message.reason(), response.message[bhttp::field::allow],
+                        response.message.body()};
+    response.message.body() = html::message_page(head, title);
+    response.message.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    return response;
+  }
+
   http::Response root() {
     std::string host(request_[bhttp::field::host]);
     if (host.empty()) host = options_.default_host;
     const auto authority = boost::urls::parse_authority(host);
     if (!authority || authority->has_userinfo()) {
-      return api_response(status::bad_request, detail_json("Invalid Host header."), kRootAllow);
+      return as_html(api_response(status::bad_request, detail_json("Invalid Host header."), kRootAllow), "Api Root");
     }
     std::string body = R"({"users":)";
     append_json_string(body, fmt::format("http://{}/api/users/", host));
     body += '}';
-    return api_response(status::ok, std::move(body), kRootAllow);
+    auto response = api_response(status::ok, std::move(body), kRootAllow);
+    if (wants_html()) {
+      html::PageHead head{200, "OK", kRootAllow, response.message.body()};
+      response.message.body() = html::root_page(head);
+      response.message.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    }
+    return response;
   }
 
   asio::awaitable<http::Response> list_users() {
-    auto first_page = co_await store_.list_page(0, options_.list_page_size, {});
+    if (wants_html()) {
+      auto page = list_page(status::ok, html::Form(), std::string(), std::string());
+      co_return co_await std::move(page);
+    }
+    auto fetch = store_.list_page(0, options_.list_page_size, std::vector<User>());
+    auto first_page = co_await std::move(fetch);
     if (!first_page) co_return store_failure(first_page.error(), kListAllow);
     if (first_page->size() < options_.list_page_size) {
       std::string body = "[";
@@ -240,41 +376,121 @@ class RequestContext {
     co_return response;
   }
 
+  // The browsable list: the first users, the create form, and the answer.
+  // (Callers create the awaitable in its own statement, then co_await it: GCC 12
+  // mishandles temporaries that live in the same full-expression as co_await.)
+  asio::awaitable<http::Response> list_page(status code, html::Form form, std::string notice, std::string json) {
+    auto fetch = store_.list_page(0, options_.html_list_limit + 1, std::vector<User>());
+    auto users = co_await std::move(fetch);
+    if (!users) co_return as_html(store_failure(users.error(), kListAllow), "User List");
+    const bool truncated = users->size() > options_.html_list_limit;
+    if (truncated) users->resize(options_.html_list_limit);
+    if (json.empty()) {
+      json = "[";
+      for (std::size_t i = 0; i < users->size(); ++i) {
+        if (i != 0) json += ',';
+        append_user(json, (*users)[i]);
+      }
+      json += truncated ? ",...]" : "]";
+    }
+    auto response = api_response(code, {}, kListAllow);
+    html::PageHead head{response.message.result_int(), response.message.reason(), kListAllow, std::move(json)};
+    response.message.body() = html::list_page(head, *users, truncated, form, notice);
+    response.message.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    co_return response;
+  }
+
   asio::awaitable<http::Response> create_user() {
-    auto input = parse_user_body(content_type_of(request_), request_.body());
-    if (!input) co_return api_response(input.error().status, std::move(input.error().json), kListAllow);
+    auto outcome = co_await create();
+    if (!wants_html()) {
+      if (outcome.user) co_return user_response(status::created, *outcome.user, kListAllow);
+      if (outcome.other) co_return std::move(*outcome.other);
+      co_return api_response(status::bad_request, field_errors_json(outcome.field_errors), kListAllow);
+    }
+    if (outcome.user) {
+      auto page = list_page(status::created, html::Form(), fmt::format("Created user {}.", outcome.user->id),
+                            user_json(*outcome.user));
+      co_return co_await std::move(page);
+    }
+    html::Form form = submitted_form();
+    if (outcome.other) {
+      form.general_error = first_message(outcome.other->message.body());
+      auto page = list_page(outcome.other->message.result(), std::move(form), std::string(),
+                            std::move(outcome.other->message.body()));
+      co_return co_await std::move(page);
+    }
+    form.errors = outcome.field_errors;
+    auto page = list_page(status::bad_request, std::move(form), std::string(), field_errors_json(outcome.field_errors));
+    co_return co_await std::move(page);
+  }
+
+  // What the browser sent, to show it again beside its errors.
+  html::Form submitted_form() const {
+    html::Form form;
+    const auto content_type = header_of(request_, bhttp::field::content_type);
+    if (auto input = parse_user_body(content_type, request_.body())) {
+      form.dni = input->dni.text;
+      form.name = input->name.text;
+    }
+    return form;
+  }
+
+  asio::awaitable<WriteOutcome> create() {
+    WriteOutcome result;
+    auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
+    if (!input) {
+      result.other = api_response(input.error().status, std::move(input.error().json), kListAllow);
+      co_return result;
+    }
 
     // The reference's own check, before any validation: the dni exactly as sent.
     const auto as_sent = domain::dni_as_sent(*input);
     if (as_sent) {
-      auto exists = co_await store_.dni_exists(std::string(*as_sent), std::nullopt);
-      if (!exists) co_return store_failure(exists.error(), kListAllow);
-      if (*exists) co_return already_exists();
+      auto lookup = store_.dni_exists(std::string(*as_sent), std::nullopt);
+      auto exists = co_await std::move(lookup);
+      if (!exists) {
+        result.other = store_failure(exists.error(), kListAllow);
+        co_return result;
+      }
+      if (*exists) {
+        result.other = already_exists();
+        co_return result;
+      }
     }
 
     auto outcome = domain::validate(*input, domain::WriteMode::kCreate);
     if (outcome.changes.dni && outcome.changes.dni != as_sent) {
       auto taken = co_await check_dni_taken(*outcome.changes.dni, std::nullopt, outcome.errors);
-      if (!taken) co_return store_failure(taken.error(), kListAllow);
+      if (!taken) {
+        result.other = store_failure(taken.error(), kListAllow);
+        co_return result;
+      }
     }
     if (!outcome.errors.empty()) {
-      co_return api_response(status::bad_request, field_errors_json(outcome.errors), kListAllow);
+      result.field_errors = std::move(outcome.errors);
+      co_return result;
     }
 
     auto created = co_await store_.create(*outcome.changes.dni, *outcome.changes.name);
-    if (created) co_return user_response(status::created, *created, kListAllow);
-    if (created.error().kind != StoreError::Kind::kDniTaken) co_return store_failure(created.error(), kListAllow);
-    // Lost a race for the dni: answer as the request would have been answered
-    // had it arrived second.
-    if (as_sent == outcome.changes.dni) co_return already_exists();
-    co_return dni_taken_response(kListAllow);
+    if (created) {
+      result.user = std::move(*created);
+    } else if (created.error().kind != StoreError::Kind::kDniTaken) {
+      result.other = store_failure(created.error(), kListAllow);
+    } else if (as_sent == outcome.changes.dni) {
+      // Lost a race for the dni: answer as the request would have been
+      // answered had it arrived second.
+      result.other = already_exists();
+    } else {
+      result.field_errors.dni.push_back(domain::messages::kDniTaken);
+    }
+    co_return result;
   }
 
   asio::awaitable<http::Response> user_item(const std::string& id_text) {
     const verb method = request_.method();
     const bool known = method == verb::get || method == verb::head || method == verb::put ||
                        method == verb::patch || method == verb::delete_ || method == verb::options;
-    if (!known) co_return method_not_allowed(request_, kItemAllow);
+    if (!known) co_return as_html(method_not_allowed(request_, kItemAllow), "User Instance");
 
     const auto id = domain::text::parse_python_int(id_text);
     if (method == verb::options) {
@@ -287,7 +503,7 @@ class RequestContext {
                                  exists ? fmt::format(R"("PUT":{})", kUserFieldsMetadata) : std::string(),
                                  kItemAllow);
     }
-    if (!id) co_return not_found(kItemAllow);
+    if (!id) co_return as_html(not_found(kItemAllow), "User Instance");
     if (method == verb::delete_) {
       auto removed = co_await store_.remove(*id);
       if (!removed) co_return store_failure(removed.error(), kItemAllow);
@@ -295,14 +511,23 @@ class RequestContext {
     }
 
     auto user = co_await store_.find(*id);
-    if (!user) co_return store_failure(user.error(), kItemAllow);
-    if (!user->has_value()) co_return not_found(kItemAllow);
-    if (method == verb::get || method == verb::head) co_return user_response(status::ok, **user, kItemAllow);
+    if (!user) co_return as_html(store_failure(user.error(), kItemAllow), "User Instance");
+    if (!user->has_value()) co_return as_html(not_found(kItemAllow), "User Instance");
+    if (method == verb::get || method == verb::head) {
+      auto response = user_response(status::ok, **user, kItemAllow);
+      if (wants_html()) {
+        html::PageHead head{200, "OK", kItemAllow, response.message.body()};
+        html::Form form{(*user)->dni, (*user)->name, {}, {}};
+        response.message.body() = html::item_page(head, **user, form);
+        response.message.set(bhttp::field::content_type, "text/html; charset=utf-8");
+      }
+      co_return response;
+    }
     co_return co_await update_user(*id, method == verb::put ? domain::WriteMode::kReplace : domain::WriteMode::kPatch);
   }
 
   asio::awaitable<http::Response> update_user(UserId id, domain::WriteMode mode) {
-    auto input = parse_user_body(content_type_of(request_), request_.body());
+    auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
     if (!input) co_return api_response(input.error().status, std::move(input.error().json), kItemAllow);
     auto outcome = domain::validate(*input, mode);
     if (outcome.changes.dni) {
@@ -343,6 +568,8 @@ class RequestContext {
 };
 
 }  // namespace
+
+UsersApi::UsersApi(storage::UserStore& store, ApiOptions options) : store_(store), options_(std::move(options)) {}
 
 asio::awaitable<http::Response> UsersApi::handle(http::Request request) {
   RequestContext context(store_, options_, std::move(request));

@@ -4,10 +4,13 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "http/server.hpp"
+#include "observability/metrics.hpp"
 #include "storage/user_store.hpp"
 
 namespace users::api {
@@ -17,6 +20,16 @@ struct ApiOptions {
   std::string default_host = "localhost";
   // Users per chunk of a streamed list; a list shorter than this is sent whole.
   std::size_t list_page_size = 1000;
+  // Users shown on the browsable list page at most.
+  std::size_t html_list_limit = 1000;
+  // False once shutdown has begun: /readyz then answers 503.
+  std::function<bool()> accepting_traffic = [] { return true; };
+  // How long /readyz waits for the database.
+  std::chrono::milliseconds readiness_timeout{1000};
+  // The body of /metrics.
+  std::function<std::string()> metrics_text = [] { return std::string(); };
+  // Where database errors are counted; may be null.
+  observability::Metrics* metrics = nullptr;
 };
 
 class UsersApi {

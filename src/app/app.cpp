@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fmt/format.h>
@@ -11,6 +13,7 @@
 #include "api/users_api.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
+#include "observability/metrics.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace users::app {
@@ -48,6 +51,8 @@ boost::json::object describe(const config::Config& config) {
       {"threads", config.threads},
       {"database_url", config::redact_database_url(config.database_url)},
       {"log_level", log::level_name(config.log_level)},
+      {"log_format", log::format_name(config.log_format)},
+      {"shutdown_delay_ms", config.shutdown_delay.count()},
       {"sqlite_synchronous", config.sqlite_synchronous_full ? "full" : "normal"},
       {"max_body_bytes", limits.max_body_bytes},
       {"max_header_bytes", limits.max_header_bytes},
@@ -71,15 +76,32 @@ bool apply_migrations(const config::Config& config) {
   return true;
 }
 
+
+// Probes and scrapes succeed every few seconds; they are not worth an info line.
+bool is_routine(const http::Exchange& exchange) {
+  return exchange.status < 400 &&
+         (exchange.route == "/healthz" || exchange.route == "/readyz" || exchange.route == "/metrics");
+}
+
+void record(observability::Metrics& metrics, const http::Exchange& exchange) {
+  metrics.observe_request(exchange.route, exchange.method, exchange.status, exchange.duration);
+  const auto level = is_routine(exchange) ? log::Level::kDebug : log::Level::kInfo;
+  if (!log::log_enabled(level)) return;
+  log::log_access(level, log::AccessRecord{exchange.method, exchange.route, exchange.target, exchange.status,
+                                           exchange.body_bytes,
+                                           std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration),
+                                           exchange.peer, exchange.request_id});
+}
+
 }  // namespace
 
 int migrate(const config::Config& config) {
-  log::set_log_level(config.log_level);
+  log::configure_logging(config.log_level, config.log_format);
   return apply_migrations(config) ? kExitOk : kExitBadConfig;
 }
 
 int serve(const config::Config& config) {
-  log::set_log_level(config.log_level);
+  log::configure_logging(config.log_level, config.log_format);
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
   log::log_info("starting", describe(config));
@@ -91,26 +113,61 @@ int serve(const config::Config& config) {
     return kExitBadConfig;
   }
 
-  api::UsersApi api(**store, api::ApiOptions{});
+  observability::Metrics metrics;
+  std::atomic<bool> accepting{true};
+  http::Server* server_ptr = nullptr;
+
+  api::ApiOptions api_options;
+  api_options.accepting_traffic = [&accepting] { return accepting.load(std::memory_order_relaxed); };
+  api_options.metrics = &metrics;
+  api_options.metrics_text = [&metrics, &server_ptr] {
+    observability::Gauges gauges;
+    gauges.requests_in_flight = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->requests_in_flight()); };
+    gauges.open_connections = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->open_connections()); };
+    gauges.dropped_log_lines = [] { return log::dropped_log_lines(); };
+    return metrics.render(gauges);
+  };
+  api::UsersApi api(**store, std::move(api_options));
+
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
   http::ServerEvents events;
   events.warning = [](std::string_view what, std::string_view detail) {
     log::log_warning(what, {{"detail", detail}});
   };
+  events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
+  events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
   http::Server server(
       server_config, [&api](http::Request request) { return api.handle(std::move(request)); }, events);
+  server_ptr = &server;
   if (auto listening = server.listen(); !listening) {
     fmt::print(stderr, "users-api: {}\n", listening.error());
     return kExitFailure;
   }
 
-  // Signals are taken on the main thread; the IO threads only serve.
+  // Signals are taken on the main thread; the IO threads only serve. The first
+  // signal turns readiness off, waits SHUTDOWN_DELAY for load balancers to
+  // notice, then drains; a second one skips the wait.
   boost::asio::io_context control;
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
-  signals.async_wait([&server](const boost::system::error_code& ec, int signal_number) {
-    if (ec) return;
-    log::log_info("shutting down", {{"signal", signal_number}, {"open_connections", server.open_connections()}});
+  boost::asio::steady_timer delay(control);
+  auto begin_drain = [&server, &signals] {
+    log::log_info("draining", {{"open_connections", server.open_connections()}});
+    signals.cancel();
     server.shutdown();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+    if (ec) return;
+    accepting.store(false, std::memory_order_relaxed);
+    log::log_info("shutting down", {{"signal", signal_number}, {"delay_ms", config.shutdown_delay.count()}});
+    if (config.shutdown_delay.count() == 0) {
+      begin_drain();
+      return;
+    }
+    delay.expires_after(config.shutdown_delay);
+    delay.async_wait([&](const boost::system::error_code&) { begin_drain(); });
+    signals.async_wait([&](const boost::system::error_code& again, int) {
+      if (!again) delay.cancel();
+    });
   });
 
   server.start();
@@ -119,6 +176,7 @@ int serve(const config::Config& config) {
   server.wait();
   store->reset();  // the writer thread commits what is queued, then the database closes
   log::log_info("stopped");
+  log::flush_logs();
   return kExitOk;
 }
 

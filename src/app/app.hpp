@@ -13,5 +13,7 @@ inline constexpr int kExitBadConfig = 2;
 
 int migrate(const config::Config& config);
 int serve(const config::Config& config);
+// GET `url`; 0 on a 200 answer within two seconds, 1 otherwise.
+int healthcheck(const std::string& url);
 
 }  // namespace users::app

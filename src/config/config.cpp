@@ -103,6 +103,23 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
     config.log_level = *level;
   }
 
+  config.log_format = *observability::parse_format("auto");
+  if (!raw.log_format.empty()) {
+    auto format = observability::parse_format(raw.log_format);
+    if (!format) return ConfigError{"LOG_FORMAT", fmt::format("\"{}\" is not one of json, text, auto", raw.log_format)};
+    config.log_format = *format;
+  }
+
+  if (!raw.shutdown_delay.empty()) {
+    if (raw.shutdown_delay == "0") {
+      config.shutdown_delay = std::chrono::milliseconds(0);
+    } else {
+      auto delay = parse_seconds("SHUTDOWN_DELAY", raw.shutdown_delay);
+      if (!delay) return delay.error();
+      config.shutdown_delay = *delay;
+    }
+  }
+
   if (!raw.sqlite_synchronous.empty()) {
     if (raw.sqlite_synchronous == "full" || raw.sqlite_synchronous == "FULL") {
       config.sqlite_synchronous_full = true;

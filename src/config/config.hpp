@@ -27,6 +27,10 @@ struct Config {
   Database database = SqliteDatabase{"./db.sqlite3"};
   std::size_t threads = 1;
   observability::Level log_level = observability::Level::kInfo;
+  observability::Format log_format = observability::Format::kJson;
+  // After SIGTERM, /readyz answers 503 for this long while requests are still
+  // served, so load balancers stop sending before the listener closes.
+  std::chrono::milliseconds shutdown_delay{0};
   bool sqlite_synchronous_full = false;
   http::Limits limits;
 };
@@ -47,6 +51,8 @@ struct RawSettings {
   std::string database_name;  // the reference's name for the SQLite file
   std::string threads;
   std::string log_level;
+  std::string log_format;
+  std::string shutdown_delay;
   std::string sqlite_synchronous;
   std::string max_body_bytes;
   std::string max_header_bytes;

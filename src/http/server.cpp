@@ -20,7 +20,10 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/intrusive/list.hpp>
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <random>
 #include <exception>
 #include <fmt/format.h>
 #include <optional>
@@ -65,6 +68,30 @@ std::optional<Message> answer_for_read_error(const boost::system::error_code& ec
     return error_message(bhttp::status::bad_request, "Malformed HTTP request.", 11);
   }
   return std::nullopt;
+}
+
+// X-Request-ID: a client's own id is kept when it is a sane token, so that
+// its logs and ours can be joined; anything else is replaced.
+constexpr std::size_t kMaxRequestIdLength = 128;
+
+bool is_sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' || c == ':' ||
+           c == '/' || c == '+' || c == '=';
+  });
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return fmt::format("{:016x}", generator());
+}
+
+std::string peer_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
 using ListHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
@@ -114,12 +141,14 @@ struct Server::Impl {
   std::optional<asio::steady_timer> drain_timer;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> requests_in_flight{0};
   std::size_t next_worker = 0;
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, Worker& worker);
   asio::awaitable<void> refuse(tcp::socket socket);
-  asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only);
+  // Body bytes sent, or nothing when the connection can no longer be used.
+  asio::awaitable<std::optional<std::uint64_t>> send(Connection& connection, Response& response, bool head_only);
   void begin_shutdown();
   void finish_drain_if_empty();
 };
@@ -139,6 +168,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       continue;
     }
     if (open_connections.load(std::memory_order_relaxed) >= config.limits.max_connections) {
+      events.connection_rejected();
       asio::co_spawn(target.io, refuse(std::move(socket)), asio::detached);
       continue;
     }
@@ -170,6 +200,7 @@ asio::awaitable<void> Server::Impl::refuse(tcp::socket socket) {
 asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  const std::string peer = peer_of(socket);
   Connection connection(std::move(socket));
   worker.connections.push_back(connection);
   const Limits& limits = config.limits;
@@ -210,22 +241,35 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
     }
 
     Request request = parser.release();
+    const auto started = std::chrono::steady_clock::now();
     const bool head_only = request.method() == bhttp::verb::head;
     const unsigned version = request.version();
     const bool keep_alive = request.keep_alive();
+    const std::string method(request.method_string());
+    const std::string target(request.target());
+    const auto client_id = request["X-Request-ID"];
+    const std::string request_id = is_sane_request_id(client_id) ? std::string(client_id) : new_request_id();
 
+    requests_in_flight.fetch_add(1, std::memory_order_relaxed);
     Response response = co_await handler(std::move(request));
     response.message.version(version);
     response.message.keep_alive(keep_alive && !draining.load(std::memory_order_relaxed));
+    response.message.set("X-Request-ID", request_id);
     const bool keep_open = response.message.keep_alive();
-    if (!co_await send(connection, response, head_only) || !keep_open) break;
+    const auto sent = co_await send(connection, response, head_only);
+    requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+
+    events.exchange(Exchange{method, target, response.route, response.message.result_int(), sent.value_or(0),
+                             std::chrono::steady_clock::now() - started, peer, request_id});
+    if (!sent || !keep_open) break;
   }
   connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   connection.stream.close();
 }
 
-// Writes one response; false when the connection can no longer be used.
-asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& response, bool head_only) {
+// Writes one response.
+asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& connection, Response& response,
+                                                                  bool head_only) {
   const Limits& limits = config.limits;
   Message& message = response.message;
   connection.stream.expires_after(limits.write_timeout);
@@ -233,30 +277,35 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
   if (!response.stream) {
     message.prepare_payload();
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
+    const std::uint64_t bytes = message.body().size();
     auto [ec, n] = co_await bhttp::async_write(connection.stream, message, kAwaitable);
-    co_return !ec;
+    if (ec) co_return std::nullopt;
+    co_return bytes;
   }
 
   message.chunked(true);
   message.body().clear();
   bhttp::response_serializer<bhttp::string_body> serializer(message);
   auto [header_ec, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, kAwaitable);
-  if (header_ec) co_return false;
-  if (head_only) co_return true;
+  if (header_ec) co_return std::nullopt;
+  if (head_only) co_return 0;
 
+  std::uint64_t bytes = 0;
   for (;;) {
     auto piece = co_await response.stream->next();
     if (!piece) {
       events.warning("response stream failed", piece.error().detail);
-      co_return false;  // the client sees a truncated chunked body, never a wrong one
+      co_return std::nullopt;  // the client sees a truncated chunked body, never a wrong one
     }
     connection.stream.expires_after(limits.write_timeout);
     if (piece->empty()) {
       auto [ec, n] = co_await asio::async_write(connection.stream, bhttp::make_chunk_last(), kAwaitable);
-      co_return !ec;
+      if (ec) co_return std::nullopt;
+      co_return bytes;
     }
+    bytes += piece->size();
     auto [ec, n] = co_await asio::async_write(connection.stream, bhttp::make_chunk(asio::buffer(*piece)), kAwaitable);
-    if (ec) co_return false;
+    if (ec) co_return std::nullopt;
   }
 }
 
@@ -343,5 +392,9 @@ void Server::shutdown() { impl_->begin_shutdown(); }
 bool Server::draining() const { return impl_->draining.load(std::memory_order_relaxed); }
 
 std::size_t Server::open_connections() const { return impl_->open_connections.load(std::memory_order_relaxed); }
+
+std::size_t Server::requests_in_flight() const {
+  return impl_->requests_in_flight.load(std::memory_order_relaxed);
+}
 
 }  // namespace users::http

@@ -46,6 +46,8 @@ struct Response {
   Message message;
   // When set, the body comes from here and message.body() is not sent.
   std::unique_ptr<BodyStream> stream;
+  // A fixed label for logs and metrics (a route template, never the raw path).
+  std::string_view route = "other";
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
@@ -67,9 +69,24 @@ struct ServerConfig {
   Limits limits;
 };
 
-// Called for events worth a log line; the server itself never writes logs.
+// One request and its answer, reported once the response has been sent.
+struct Exchange {
+  std::string_view method;
+  std::string_view target;
+  std::string_view route;
+  unsigned status = 0;
+  std::uint64_t body_bytes = 0;
+  std::chrono::nanoseconds duration{0};
+  std::string_view peer;
+  std::string_view request_id;
+};
+
+// Hooks for logs and metrics, called on the IO thread; the server itself
+// never writes logs.
 struct ServerEvents {
   std::function<void(std::string_view what, std::string_view detail)> warning = [](auto, auto) {};
+  std::function<void(const Exchange&)> exchange = [](const Exchange&) {};
+  std::function<void()> connection_rejected = [] {};
 };
 
 class Server {
@@ -94,6 +111,7 @@ class Server {
   void shutdown();
   [[nodiscard]] bool draining() const;
   [[nodiscard]] std::size_t open_connections() const;
+  [[nodiscard]] std::size_t requests_in_flight() const;
 
  private:
   struct Impl;

@@ -1,22 +1,34 @@
-// Structured logs: one JSON object per line on stdout, so that any log
-// collector can read them without a parser of its own.
+// Structured logs on stdout: one JSON object per line (LOG_FORMAT=json, for
+// collectors) or readable "key=value" text (LOG_FORMAT=text, for a terminal).
+// Lines are formatted by the caller and written by a logger thread through a
+// bounded queue, so a slow stdout never blocks an IO thread: when the queue is
+// full the line is dropped and counted.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace users::observability {
 
 enum class Level { kDebug, kInfo, kWarning, kError };
+enum class Format { kJson, kText };
 
 std::optional<Level> parse_level(std::string_view name);
 std::string_view level_name(Level level);
+// "json", "text", or "auto" (text when stdout is a terminal, else json).
+std::optional<Format> parse_format(std::string_view name);
+std::string_view format_name(Format format);
 
-// Process-wide: stdout is one stream. Thread-safe.
-void set_log_level(Level level);
+// Process-wide (stdout is one stream); thread-safe.
+void configure_logging(Level level, Format format);
 [[nodiscard]] bool log_enabled(Level level);
 void log(Level level, std::string_view message, const boost::json::object& fields = {});
+// Writes everything queued so far; returns once it is on stdout.
+void flush_logs();
+[[nodiscard]] std::uint64_t dropped_log_lines();
 
 inline void log_info(std::string_view message, const boost::json::object& fields = {}) {
   log(Level::kInfo, message, fields);
@@ -27,5 +39,20 @@ inline void log_warning(std::string_view message, const boost::json::object& fie
 inline void log_error(std::string_view message, const boost::json::object& fields = {}) {
   log(Level::kError, message, fields);
 }
+
+// One answered request, for the access log.
+struct AccessRecord {
+  std::string_view method;
+  std::string_view route;  // template, e.g. /api/users/{id}/
+  std::string_view path;   // as requested
+  unsigned status = 0;
+  std::uint64_t bytes = 0;
+  std::chrono::microseconds duration{0};
+  std::string_view peer;
+  std::string_view request_id;
+};
+
+// The hot path: formats without building a JSON document.
+void log_access(Level level, const AccessRecord& record);
 
 }  // namespace users::observability

@@ -1,0 +1,71 @@
+// Prometheus metrics. Recording is lock-free: each thread adds to its own
+// cache-line-aligned shard of relaxed atomic counters, and a scrape sums the
+// shards. Label values come from fixed sets (route templates, methods, status
+// classes), so the number of series is bounded whatever clients send.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace users::observability {
+
+// Route labels the API reports; anything else is counted as "other".
+inline constexpr std::array<std::string_view, 11> kRouteLabels = {
+    "/api/", "/api/users/", "/api/users/{id}/", "/api/schema/", "/api/docs/", "/healthz",
+    "/readyz", "/metrics", "redirect", "not-found", "other"};
+inline constexpr std::array<std::string_view, 8> kMethodLabels = {"GET",    "HEAD",    "POST",  "PUT",
+                                                                  "PATCH",  "DELETE",  "OPTIONS", "other"};
+// Upper bounds in seconds of the latency histogram's buckets (+Inf implied).
+inline constexpr std::array<double, 15> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                           0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0};
+inline constexpr std::array<std::string_view, 3> kDatabaseErrorKinds = {"unavailable", "busy", "internal"};
+
+// Values read at scrape time from their owners.
+struct Gauges {
+  std::function<std::int64_t()> requests_in_flight = [] { return 0; };
+  std::function<std::int64_t()> open_connections = [] { return 0; };
+  std::function<std::uint64_t()> dropped_log_lines = [] { return 0; };
+};
+
+class Metrics {
+ public:
+  Metrics();
+
+  void observe_request(std::string_view route, std::string_view method, unsigned status,
+                       std::chrono::nanoseconds duration);
+  void count_database_error(std::string_view kind);
+  void count_rejected_connection();
+
+  // The text exposition format (version 0.0.4).
+  [[nodiscard]] std::string render(const Gauges& gauges) const;
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kStatusClasses = 5;
+  static constexpr std::size_t kRoutes = kRouteLabels.size();
+  static constexpr std::size_t kMethods = kMethodLabels.size();
+  static constexpr std::size_t kBuckets = kLatencyBuckets.size() + 1;
+
+  struct alignas(64) Shard {
+    std::array<std::atomic<std::uint64_t>, kRoutes * kMethods * kStatusClasses> requests{};
+    std::array<std::atomic<std::uint64_t>, kRoutes * kBuckets> latency_buckets{};
+    std::array<std::atomic<std::uint64_t>, kRoutes> latency_sum_ns{};
+    std::array<std::atomic<std::uint64_t>, kDatabaseErrorKinds.size()> database_errors{};
+    std::atomic<std::uint64_t> rejected_connections{0};
+  };
+
+  Shard& this_thread_shard();
+  template <typename Pick>
+  [[nodiscard]] std::uint64_t sum(Pick pick) const;
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> next_shard_{0};
+  double start_time_seconds_;
+};
+
+}  // namespace users::observability
