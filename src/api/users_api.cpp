@@ -136,7 +136,8 @@ class UserListStream final : public http::BodyStream {
       co_return std::string_view(pending_);
     }
     if (finished_) co_return std::string_view();
-    auto page = co_await store_.list_page(last_id_, page_size_, std::move(page_));
+    auto fetch = store_.list_page(last_id_, page_size_, std::move(page_));
+    auto page = co_await std::move(fetch);
     if (!page) co_return http::StreamFailure{page.error().detail};
     page_ = std::move(*page);
     append_page();
@@ -199,6 +200,12 @@ std::string first_message(std::string_view json) {
 
 // Handlers for each route. They share the store and options, take the request
 // by value (it must outlive every co_await), and never throw.
+//
+// Every call that passes arguments by value to a coroutine creates the
+// awaitable in one statement and co_awaits it in the next: GCC 12 mishandles
+// temporaries that share a full-expression with co_await (they can be
+// destroyed twice or not at all), and by-value parameters are such
+// temporaries.
 class RequestContext {
  public:
   RequestContext(storage::UserStore& store, const ApiOptions& options, http::Request request)
@@ -298,7 +305,8 @@ class RequestContext {
       co_return api_response(status::service_unavailable, status_json("unavailable", "shutting down"), {});
     }
     asio::steady_timer deadline(co_await asio::this_coro::executor, options_.readiness_timeout);
-    auto outcome = co_await (store_.ping() || deadline.async_wait(asio::use_awaitable));
+    auto race = store_.ping() || deadline.async_wait(asio::use_awaitable);
+    auto outcome = co_await std::move(race);
     if (outcome.index() == 1) {
       co_return api_response(status::service_unavailable, status_json("unavailable", "database timed out"), {});
     }
@@ -377,8 +385,6 @@ class RequestContext {
   }
 
   // The browsable list: the first users, the create form, and the answer.
-  // (Callers create the awaitable in its own statement, then co_await it: GCC 12
-  // mishandles temporaries that live in the same full-expression as co_await.)
   asio::awaitable<http::Response> list_page(status code, html::Form form, std::string notice, std::string json) {
     auto fetch = store_.list_page(0, options_.html_list_limit + 1, std::vector<User>());
     auto users = co_await std::move(fetch);
@@ -471,7 +477,8 @@ class RequestContext {
       co_return result;
     }
 
-    auto created = co_await store_.create(*outcome.changes.dni, *outcome.changes.name);
+    auto insert = store_.create(*outcome.changes.dni, *outcome.changes.name);
+    auto created = co_await std::move(insert);
     if (created) {
       result.user = std::move(*created);
     } else if (created.error().kind != StoreError::Kind::kDniTaken) {
@@ -537,7 +544,8 @@ class RequestContext {
     if (!outcome.errors.empty()) {
       co_return api_response(status::bad_request, field_errors_json(outcome.errors), kItemAllow);
     }
-    auto updated = co_await store_.update(id, std::move(outcome.changes));
+    auto write = store_.update(id, std::move(outcome.changes));
+    auto updated = co_await std::move(write);
     if (updated) co_return user_response(status::ok, *updated, kItemAllow);
     if (updated.error().kind == StoreError::Kind::kDniTaken) co_return dni_taken_response(kItemAllow);
     co_return store_failure(updated.error(), kItemAllow);
@@ -546,7 +554,8 @@ class RequestContext {
   // Adds DRF's uniqueness message to the dni's errors when another user has it.
   asio::awaitable<storage::StoreResult<void>> check_dni_taken(const std::string& dni, std::optional<UserId> except,
                                                                domain::FieldErrors& errors) {
-    auto exists = co_await store_.dni_exists(dni, except);
+    auto lookup = store_.dni_exists(dni, except);
+    auto exists = co_await std::move(lookup);
     if (!exists) co_return exists.error();
     if (*exists) errors.dni.push_back(domain::messages::kDniTaken);
     co_return storage::StoreResult<void>{};

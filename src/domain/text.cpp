@@ -33,6 +33,24 @@ const char* previous_code_point(const char* begin, const char* end) {
   return p;
 }
 
+// The zeros of Unicode's decimal digit (Nd) runs; each run is zero..zero+9.
+// Python's int() accepts any of them ("７" is 7), and so Django's path ids.
+constexpr code_point kDecimalZeros[] = {
+    0x0030,  0x0660,  0x06F0,  0x07C0,  0x0966,  0x09E6,  0x0A66,  0x0AE6,  0x0B66,  0x0BE6,  0x0C66,  0x0CE6,
+    0x0D66,  0x0DE6,  0x0E50,  0x0ED0,  0x0F20,  0x1040,  0x1090,  0x17E0,  0x1810,  0x1946,  0x19D0,  0x1A80,
+    0x1A90,  0x1B50,  0x1BB0,  0x1C40,  0x1C50,  0xA620,  0xA8D0,  0xA900,  0xA9D0,  0xA9F0,  0xAA50,  0xABF0,
+    0xFF10,  0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0,
+    0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8,
+    0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0};
+
+// The digit's value, or -1 when `c` is not a decimal digit.
+int decimal_value(code_point c) {
+  for (const code_point zero : kDecimalZeros) {
+    if (c >= zero && c <= zero + 9) return static_cast<int>(c - zero);
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::string_view python_strip(std::string_view utf8) {
@@ -137,14 +155,17 @@ std::optional<std::int64_t> parse_python_int(std::string_view text) {
   // Accumulate as a negative number so that INT64_MIN fits.
   std::int64_t value = 0;
   bool previous_was_digit = false;
-  for (const char c : text) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p != end) {
+    const code_point c = Utf8::decode(p, end);
     if (c == '_') {
       if (!previous_was_digit) return std::nullopt;
       previous_was_digit = false;
       continue;
     }
-    if (c < '0' || c > '9') return std::nullopt;
-    const int digit = c - '0';
+    const int digit = decimal_value(c);
+    if (digit < 0) return std::nullopt;
     if (value < (std::numeric_limits<std::int64_t>::min() + digit) / 10) return std::nullopt;
     value = value * 10 - digit;
     previous_was_digit = true;

@@ -251,7 +251,10 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
     const std::string request_id = is_sane_request_id(client_id) ? std::string(client_id) : new_request_id();
 
     requests_in_flight.fetch_add(1, std::memory_order_relaxed);
-    Response response = co_await handler(std::move(request));
+    // (Built in its own statement: GCC 12 mishandles temporaries, such as a
+    // by-value argument, that share a full-expression with co_await.)
+    auto handling = handler(std::move(request));
+    Response response = co_await std::move(handling);
     response.message.version(version);
     response.message.keep_alive(keep_alive && !draining.load(std::memory_order_relaxed));
     response.message.set("X-Request-ID", request_id);
@@ -299,12 +302,14 @@ asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& con
     }
     connection.stream.expires_after(limits.write_timeout);
     if (piece->empty()) {
-      auto [ec, n] = co_await asio::async_write(connection.stream, bhttp::make_chunk_last(), kAwaitable);
+      const auto last_chunk = bhttp::make_chunk_last();
+      auto [ec, n] = co_await asio::async_write(connection.stream, last_chunk, kAwaitable);
       if (ec) co_return std::nullopt;
       co_return bytes;
     }
     bytes += piece->size();
-    auto [ec, n] = co_await asio::async_write(connection.stream, bhttp::make_chunk(asio::buffer(*piece)), kAwaitable);
+    const auto chunk = bhttp::make_chunk(asio::buffer(*piece));
+    auto [ec, n] = co_await asio::async_write(connection.stream, chunk, kAwaitable);
     if (ec) co_return std::nullopt;
   }
 }

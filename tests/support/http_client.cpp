@@ -94,6 +94,7 @@ std::optional<HttpResponse> parse_response(std::string_view raw) {
   parser.put(asio::buffer(raw.data(), raw.size()), ec);
   if (ec && ec != bhttp::error::need_more) return std::nullopt;
   if (!parser.is_done()) {
+    if (!parser.got_some()) return std::nullopt;
     parser.put_eof(ec);
     if (ec || !parser.is_done()) return std::nullopt;
   }

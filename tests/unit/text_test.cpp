@@ -45,12 +45,16 @@ TEST(ParsePythonInt, AcceptsWhatIntAccepts) {
   EXPECT_EQ(parse_python_int("+3"), 3);
   EXPECT_EQ(parse_python_int("-3"), -3);
   EXPECT_EQ(parse_python_int("1_000"), 1000);
+  EXPECT_EQ(parse_python_int("\xEF\xBC\x97"), 7);           // U+FF17 FULLWIDTH SEVEN
+  EXPECT_EQ(parse_python_int("1\xD9\xA3"), 13);             // ARABIC-INDIC THREE
+  EXPECT_EQ(parse_python_int("\xF0\x9D\x9F\x8F"), 1);      // U+1D7CF MATHEMATICAL BOLD ONE
   EXPECT_EQ(parse_python_int("9223372036854775807"), INT64_MAX);
   EXPECT_EQ(parse_python_int("-9223372036854775808"), INT64_MIN);
 }
 
 TEST(ParsePythonInt, RefusesWhatIntRefuses) {
-  for (const char* text : {"", " ", "abc", "1a", "1.0", "_1", "1_", "1__0", "+", "9223372036854775808", "0x10"}) {
+  for (const char* text : {"", " ", "abc", "1a", "1.0", "_1", "1_", "1__0", "+", "9223372036854775808", "0x10",
+                           "\xC2\xB2" /* superscript two is not decimal */, "\xFF"}) {
     EXPECT_FALSE(parse_python_int(text).has_value()) << text;
   }
 }

@@ -17,7 +17,7 @@ export const CASES = [
   { set: "dev", name: "unknown field in Deployment spec", expect: /spec\.replica: unknown field/,
     mutate: (o) => { app(o).spec.replica = 3; } },
   { set: "dev", name: "unknown field in preStop sleep", expect: /sleep\.secs: unknown field/,
-    mutate: (o) => { appC(o).lifecycle.preStop.sleep.secs = 5; } },
+    mutate: (o) => { appC(o).lifecycle = { preStop: { sleep: { seconds: 5, secs: 5 } } }; } },
   { set: "dev", name: "unknown top-level field", expect: /^spec2: unknown field/,
     mutate: (o) => { find(o, "Service", "users-api").spec2 = {}; } },
   { set: "prod-servicemonitor", name: "unknown field in the ServiceMonitor CRD", expect: /endpoints\[0\]\.scrapeEvery: unknown field/,
@@ -39,7 +39,7 @@ export const CASES = [
   { set: "dev", name: "probe on an undeclared port", expect: /readinessProbe port "metrics" is not a container port/,
     mutate: (o) => { appC(o).readinessProbe.httpGet.port = "metrics"; } },
   { set: "dev", name: "preStop exec in a shell-less image", expect: /preStop exec cannot run/,
-    mutate: (o) => { appC(o).lifecycle.preStop = { exec: { command: ["sleep", "5"] } }; } },
+    mutate: (o) => { appC(o).lifecycle = { preStop: { exec: { command: ["sleep", "5"] } } }; } },
 
   // Resources.
   { set: "dev", name: "missing memory limit", expect: /missing resources\.limits\.memory/,
@@ -100,7 +100,7 @@ export const CASES = [
     mutate: (o) => { app(o).spec.replicas = 1; } },
   { set: "dev", name: "grace period shorter than the drain", expect: /terminationGracePeriodSeconds 20 must exceed/,
     mutate: (o) => { app(o).spec.template.spec.terminationGracePeriodSeconds = 20; } },
-  { set: "dev", name: "drain raised past the grace period", expect: /must exceed preStop sleep 5 \+ SHUTDOWN_TIMEOUT 40/,
+  { set: "dev", name: "drain raised past the grace period", expect: /must exceed preStop sleep \+ SHUTDOWN_DELAY \(5\) \+ SHUTDOWN_TIMEOUT 40/,
     mutate: (o) => { cm(o).data.SHUTDOWN_TIMEOUT = "40"; } },
   { set: "dev", name: "no spread across nodes", expect: /no topology spread or anti-affinity/,
     mutate: (o) => { delete app(o).spec.template.spec.topologySpreadConstraints; } },

@@ -377,10 +377,13 @@ function checkSet(set, findings, rulesRun) {
       const cm = (c.envFrom ?? []).map((ef) => find("ConfigMap", ef.configMapRef?.name)).find((x) => x?.data?.SHUTDOWN_TIMEOUT);
       if (literal) drain = Number(literal.value);
       else if (cm) drain = Number(cm.data.SHUTDOWN_TIMEOUT);
-      const sleep = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      const delayLiteral = (c.env ?? []).find((e) => e.name === "SHUTDOWN_DELAY" && e.value !== undefined);
+      const delayCm = (c.envFrom ?? []).map((ef) => find("ConfigMap", ef.configMapRef?.name)).find((x) => x?.data?.SHUTDOWN_DELAY);
+      const delay = Number(delayLiteral?.value ?? delayCm?.data?.SHUTDOWN_DELAY ?? 0);
+      const sleep = (c.lifecycle?.preStop?.sleep?.seconds ?? 0) + delay;
       const grace = w.spec.terminationGracePeriodSeconds ?? 30;
       if (!(grace > drain + sleep))
-        fail("deployment.graceful-shutdown", o, `terminationGracePeriodSeconds ${grace} must exceed preStop sleep ${sleep} + SHUTDOWN_TIMEOUT ${drain}`);
+        fail("deployment.graceful-shutdown", o, `terminationGracePeriodSeconds ${grace} must exceed preStop sleep + SHUTDOWN_DELAY (${sleep}) + SHUTDOWN_TIMEOUT ${drain}`);
     }
 
     rule("deployment.spread");
