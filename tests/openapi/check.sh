@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The OpenAPI document against the OpenAPI 3.1 schema and against the real server.
+#
+#   bash tests/openapi/check.sh            (from anywhere; ctest: openapi.document)
+#   USERS_API_BINARY=/path/to/users-api bash tests/openapi/check.sh
+#
+# Installs the pinned npm packages of package-lock.json (npm ci) when missing or
+# stale, starts the binary on a free port with a fresh SQLite database, and runs
+# check.mjs (see its header for the checks). Prints PASS/FAIL per check and
+# "openapi: N passed, M failed"; exits 1 on any failure. Missing tools are
+# failures, never skips.
+#
+# Validator choice: @apidevtools/swagger-parser (validate() applies the OAS 3.1
+# JSON schema in the pinned 12.1.0; check.mjs proves it with a self-test) plus
+# Ajv for the Schema Objects. @redocly/cli lint is not used: it is ~100 MB of
+# dependencies for rules that are mostly style; no rule is disabled.
+
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/tests/openapi"
+cd "$ROOT" || exit 1
+NAME=openapi
+
+fatal() {
+  echo "FAIL $1"
+  echo "$NAME: 0 passed, 1 failed"
+  exit 1
+}
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || fatal "not root and no sudo: cannot install missing Debian packages"
+  as_root=(sudo)
+fi
+apt_install() { # packages...
+  echo "installing Debian packages: $*"
+  local log
+  log=$(mktemp)
+  if ! DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "$@" >"$log" 2>&1; then
+    "${as_root[@]}" apt-get update -o DPkg::Lock::Timeout=300 -qq >>"$log" 2>&1
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "$@" >>"$log" 2>&1 ||
+      { cat "$log" >&2; rm -f "$log"; return 1; }
+  fi
+  rm -f "$log"
+}
+
+# --- tools ---------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || apt_install nodejs || fatal "could not install nodejs"
+command -v npm >/dev/null 2>&1 || apt_install npm || fatal "could not install npm"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || fatal "node $(node --version) is too old: need >= 20"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/users-api-openapi.XXXXXX")
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+stamp="$HERE/node_modules/.users-api-lock.sha256"
+want=$(sha256sum "$HERE/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "installing pinned npm packages (npm ci in tests/openapi)"
+  if (cd "$HERE" && npm ci --no-audit --no-fund) >"$work/npm-ci.log" 2>&1; then
+    echo "$want" >"$stamp"
+  else
+    cat "$work/npm-ci.log" >&2
+    fatal "npm ci in tests/openapi failed (log above)"
+  fi
+fi
+echo "tools: node $(node --version), @apidevtools/swagger-parser $(node -p "require('$HERE/node_modules/@apidevtools/swagger-parser/package.json').version"), ajv $(node -p "require('$HERE/node_modules/ajv/package.json').version")"
+
+# --- the server -----------------------------------------------------------------------------------
+BIN=${USERS_API_BINARY:-build/release/users-api}
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+[ -x "$BIN" ] || fatal "no users-api binary at $BIN (build it, or set USERS_API_BINARY)"
+
+env -i PATH="$PATH" HOME="$work" PORT=0 HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
+  DATABASE_URL="sqlite:///$work/db.sqlite3" "$BIN" serve </dev/null >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+port=
+for _ in $(seq 1 100); do
+  port=$(grep -m1 '"msg":"listening"' "$work/server.out" 2>/dev/null | sed -E 's/.*"port":([0-9]+).*/\1/')
+  [ -n "$port" ] && break
+  kill -0 "$server_pid" 2>/dev/null || fatal "users-api exited before listening: $(cat "$work/server.err")"
+  sleep 0.1
+done
+[ -n "$port" ] || fatal "users-api did not log {\"msg\":\"listening\"} within 10 s"
+echo "server: $BIN on http://127.0.0.1:$port (pid $server_pid)"
+
+# --- the checks ------------------------------------------------------------------------------------------
+timeout 120 node "$HERE/check.mjs" --base "http://127.0.0.1:$port" --root "$ROOT"
+rc=$?
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "FAIL users-api died during the check: $(tail -n5 "$work/server.err")"
+  rc=1
+fi
+[ "$rc" = 124 ] && echo "FAIL check.mjs did not finish within 120 s"
+exit "$rc"
