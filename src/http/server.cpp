@@ -94,6 +94,28 @@ std::string peer_of(const tcp::socket& socket) {
   return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
+// Beast's serializer yields a response as a chain of small buffers (one per
+// header field) behind layers of buffer views; walking that chain cost more
+// instructions than all the rest of a request (measured with callgrind). The
+// message is still built and validated by Beast (fields, Content-Length,
+// Connection); this writes it out in one pass into one reusable buffer, so the
+// socket gets a single plain buffer.
+void serialize(const Message& message, std::string& out) {
+  out.clear();
+  out += message.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  fmt::format_to(std::back_inserter(out), "{} ", message.result_int());
+  out += message.reason();
+  out += "\r\n";
+  for (const auto& field : message) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += message.body();
+}
+
 using ListHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
 }  // namespace
@@ -107,6 +129,7 @@ struct Connection {
 
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  std::string output;  // a whole response, serialised before it is written
   State state = State::kIdle;
   ListHook hook;
 };
@@ -281,7 +304,8 @@ asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& con
     message.prepare_payload();
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
     const std::uint64_t bytes = message.body().size();
-    auto [ec, n] = co_await bhttp::async_write(connection.stream, message, kAwaitable);
+    serialize(message, connection.output);
+    auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(connection.output), kAwaitable);
     if (ec) co_return std::nullopt;
     co_return bytes;
   }
