@@ -6,7 +6,7 @@
 #   - policy: every `uses:` pinned to a full commit SHA with a `# vX.Y.Z`
 #     comment, no write-all, every job with permissions or a restrictive
 #     default, timeouts on every job
-#   - contract: the pipeline decisions of docs/PIPELINE.md (Trivy gate before
+#   - contract: the pipeline decisions of docs/DEPLOYMENT.md (Pipeline) (Trivy gate before
 #     any push, OIDC only where AWS is used, production environment, migration
 #     before rollout, rollback on failure, coverage floor, ...)
 #   - the SARIF converter used by CI, on recorded and live tool output

@@ -1,4 +1,4 @@
-// The decisions of docs/PIPELINE.md that a careless edit could undo, checked
+// The decisions of docs/DEPLOYMENT.md (Pipeline) that a careless edit could undo, checked
 // on the parsed workflows. Each function returns a list of problems (empty = ok).
 import { parse } from "yaml";
 
