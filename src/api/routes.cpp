@@ -83,8 +83,9 @@ std::string_view route_name(Route::Kind kind) {
 
 Route match_route(std::string_view target) {
   Route route;
-  // Origin form ("/api/?x") and absolute form ("http://host/api/") alike.
-  const auto url = boost::urls::parse_uri_reference(target);
+  // Origin form ("/api/?x"; "//x/y" is a path, not a host) and absolute form
+  // ("http://host/api/").
+  const auto url = target.starts_with('/') ? boost::urls::parse_origin_form(target) : boost::urls::parse_uri(target);
   if (!url || url->encoded_path().empty() || url->encoded_path().front() != '/') {
     route.kind = Route::Kind::kBadTarget;
     route.name = route_name(route.kind);

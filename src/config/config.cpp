@@ -181,8 +181,13 @@ boost::system::result<std::vector<DotenvEntry>, std::string> parse_dotenv(std::s
     }
     const std::string_view key = trim(line.substr(0, equals));
     std::string_view value = trim(line.substr(equals + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
+    if (!value.empty() && (value.front() == '"' || value.front() == '\'')) {
+      // A quoted value ends at its closing quote; a comment may follow.
+      const auto closing = value.find(value.front(), 1);
+      if (closing == std::string_view::npos) return fmt::format("line {}: unterminated quote", line_number);
+      const std::string_view rest = trim(value.substr(closing + 1));
+      if (!rest.empty() && rest.front() != '#') return fmt::format("line {}: text after the closing quote", line_number);
+      value = value.substr(1, closing - 1);
     } else if (const auto comment = value.find(" #"); comment != std::string_view::npos) {
       value = trim(value.substr(0, comment));
     }

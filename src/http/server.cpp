@@ -246,6 +246,12 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
     connection.stream.expires_after(limits.request_timeout);
     auto [header_ec, header_bytes] =
         co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kAwaitable);
+    // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked leaves
+    // the body's length unknowable; reading on would let the body smuggle in
+    // a second request.
+    if (!header_ec && parser.get().count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
+      header_ec = bhttp::error::bad_transfer_encoding;
+    }
     if (!header_ec && !parser.is_done()) {
       const auto expect = parser.get()[bhttp::field::expect];
       if (beast::iequals(expect, "100-continue")) {

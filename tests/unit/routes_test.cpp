@@ -37,6 +37,7 @@ TEST(MatchRoute, EverythingElseIsNotFound) {
   for (const char* target : {"/", "/api/users/1/2/", "/api/users/1.json/", "/api/users//", "/apix/", "/api/users/x/y"}) {
     EXPECT_EQ(match_route(target).kind, Kind::kNotFound) << target;
   }
+  EXPECT_EQ(match_route("//evil.example/api/users/").kind, Kind::kNotFound);
   EXPECT_EQ(match_route("*").kind, Kind::kBadTarget);
   EXPECT_EQ(match_route("api/users/").kind, Kind::kBadTarget);
 }
