@@ -37,13 +37,15 @@ void append_escaped(std::string& out, std::string_view text) {
 }
 
 std::string begin_page(std::string_view title) {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>";
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>";
   append_escaped(out, title);
   out += " · users-api</title><style>";
   out += kStyle;
-  out += "</style></head><body><header><a href=\"/api/\">users-api</a> · <a href=\"/api/users/\">users</a> · "
-         "<a href=\"/api/docs/\">API docs</a></header><main><h1>";
+  out +=
+      "</style></head><body><header><a href=\"/api/\">users-api</a> · <a href=\"/api/users/\">users</a> · "
+      "<a href=\"/api/docs/\">API docs</a></header><main><h1>";
   append_escaped(out, title);
   out += "</h1>";
   return out;
@@ -108,8 +110,9 @@ std::string escape(std::string_view text) {
 
 std::string root_page(const PageHead& head) {
   std::string out = begin_page("Api Root");
-  out += "<p>The users service. Browse <a href=\"/api/users/\">/api/users/</a>, or read the "
-         "<a href=\"/api/docs/\">API documentation</a>.</p>";
+  out +=
+      "<p>The users service. Browse <a href=\"/api/users/\">/api/users/</a>, or read the "
+      "<a href=\"/api/docs/\">API documentation</a>.</p>";
   append_response(out, head);
   out += end_page(false);
   return out;
@@ -133,9 +136,10 @@ std::string list_page(const PageHead& head, const std::vector<domain::User>& use
   }
   out += "</tbody></table>";
   if (truncated) {
-    out += fmt::format("<p>Showing the first {} users; <a href=\"/api/users/?format=json\">the JSON list</a> has "
-                       "them all.</p>",
-                       users.size());
+    out += fmt::format(
+        "<p>Showing the first {} users; <a href=\"/api/users/?format=json\">the JSON list</a> has "
+        "them all.</p>",
+        users.size());
   }
   out += "<form id=\"create\" method=\"post\" action=\"/api/users/\"><h2>Create a user</h2>";
   append_fields(out, form);
@@ -149,8 +153,9 @@ std::string item_page(const PageHead& head, const domain::User& user, const Form
   std::string out = begin_page("User Instance");
   out += fmt::format("<form id=\"edit\" data-url=\"/api/users/{}/\"><h2>Edit</h2>", user.id);
   append_fields(out, form);
-  out += "<button type=\"submit\">PUT</button> <button type=\"button\" class=\"danger\" id=\"delete\">DELETE</button>"
-         "</form>";
+  out +=
+      "<button type=\"submit\">PUT</button> <button type=\"button\" class=\"danger\" id=\"delete\">DELETE</button>"
+      "</form>";
   append_response(out, head);
   out += end_page(true);
   return out;

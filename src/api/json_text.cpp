@@ -6,7 +6,9 @@
 #include "common/json_string.hpp"
 
 namespace users::api {
-void append_json_string(std::string& out, std::string_view utf8) { common::append_json_string(out, utf8); }
+void append_json_string(std::string& out, std::string_view utf8) {
+  common::append_json_string(out, utf8);
+}
 
 void append_user(std::string& out, const domain::User& user) {
   std::array<char, 24> digits{};

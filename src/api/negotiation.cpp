@@ -13,7 +13,9 @@ namespace {
 
 namespace beast = boost::beast;
 
-std::string_view trim(std::string_view text) { return domain::text::python_strip(text); }
+std::string_view trim(std::string_view text) {
+  return domain::text::python_strip(text);
+}
 
 double quality(std::string_view parameters) {
   for (const auto& param : beast::http::param_list(parameters)) {

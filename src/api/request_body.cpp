@@ -1,13 +1,13 @@
 #include "api/request_body.hpp"
 
+#include <fmt/format.h>
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
-#include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "api/json_text.hpp"
 #include "domain/messages.hpp"
@@ -188,7 +188,9 @@ bool is_query_char(char c) {
   return kAllowed.find(c) != std::string_view::npos;
 }
 
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_hex(char c) {
+  return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+}
 
 // Browsers and curl send form data that RFC 3986 would reject (raw UTF-8, a
 // lone "%"); Python reads such bytes as they are. Escaping them first lets
@@ -228,9 +230,9 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
     return BodyError{bhttp::status::bad_request, non_field_errors_json(domain::messages::kNoDataProvided)};
   }
   if (handler.top_level_type != "dict") {
-    return BodyError{bhttp::status::bad_request,
-                     non_field_errors_json(fmt::format("Invalid data. Expected a dictionary, but got {}.",
-                                                       handler.top_level_type))};
+    return BodyError{
+        bhttp::status::bad_request,
+        non_field_errors_json(fmt::format("Invalid data. Expected a dictionary, but got {}.", handler.top_level_type))};
   }
   return std::move(handler.input);
 }
@@ -244,8 +246,10 @@ UserInput parse_form_user(std::string_view body) {
   options.space_as_plus = true;
   for (const auto& param : boost::urls::params_view(escaped, options)) {
     // Django's QueryDict.get: the last value of a repeated key.
-    if (param.key == "dni") input.dni = FieldInput::string(domain::text::repair_utf8(param.value));
-    else if (param.key == "name") input.name = FieldInput::string(domain::text::repair_utf8(param.value));
+    if (param.key == "dni")
+      input.dni = FieldInput::string(domain::text::repair_utf8(param.value));
+    else if (param.key == "name")
+      input.name = FieldInput::string(domain::text::repair_utf8(param.value));
   }
   return input;
 }

@@ -31,7 +31,7 @@ struct FixedPath {
 // Paths without parameters. Those ending in "/" also answer their slashless
 // form with a redirect, as Django's APPEND_SLASH does.
 constexpr FixedPath kFixedPaths[] = {
-    {"/healthz", Route::Kind::kHealth}, {"/readyz", Route::Kind::kReady},     {"/metrics", Route::Kind::kMetrics},
+    {"/healthz", Route::Kind::kHealth},     {"/readyz", Route::Kind::kReady},   {"/metrics", Route::Kind::kMetrics},
     {"/api/schema/", Route::Kind::kSchema}, {"/api/docs/", Route::Kind::kDocs},
 };
 
@@ -95,9 +95,7 @@ Route match_route(std::string_view target) {
   const std::string path = url->path();
   PathMatch found = match_path(path);
   switch (found.match) {
-    case Match::kNone:
-      route.kind = Route::Kind::kNotFound;
-      break;
+    case Match::kNone: route.kind = Route::Kind::kNotFound; break;
     case Match::kExact:
       route.kind = found.kind;
       route.user_id = std::move(found.user_id);

@@ -1,5 +1,6 @@
 #include "api/users_api.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -8,7 +9,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 #include <exception>
-#include <fmt/format.h>
 
 #include "api/assets.hpp"
 #include "api/html.hpp"
@@ -79,7 +79,9 @@ http::Response typed_response(status code, std::string_view content_type, std::s
   return response;
 }
 
-http::Response not_found(std::string_view allow) { return api_response(status::not_found, detail_json(kNotFound), allow); }
+http::Response not_found(std::string_view allow) {
+  return api_response(status::not_found, detail_json(kNotFound), allow);
+}
 
 http::Response method_not_allowed(const http::Request& request, std::string_view allow) {
   return api_response(status::method_not_allowed,
@@ -177,8 +179,8 @@ std::string_view header_of(const http::Request& request, bhttp::field field) {
 
 // The outcome of a create or an update, before it is rendered as JSON or HTML.
 struct WriteOutcome {
-  std::optional<User> user;            // success
-  domain::FieldErrors field_errors;    // a 400 with messages per field
+  std::optional<User> user;             // success
+  domain::FieldErrors field_errors;     // a 400 with messages per field
   std::optional<http::Response> other;  // any other answer, already rendered as JSON
 };
 
@@ -225,8 +227,7 @@ class RequestContext {
     switch (route.kind) {
       case Route::Kind::kBadTarget:
         co_return api_response(status::bad_request, detail_json("Malformed request target."), {});
-      case Route::Kind::kNotFound:
-        co_return not_found({});
+      case Route::Kind::kNotFound: co_return not_found({});
       case Route::Kind::kRedirect: {
         auto response = api_response(status::moved_permanently, {}, {});
         response.message.set(bhttp::field::location, route.location);
@@ -243,8 +244,7 @@ class RequestContext {
         co_return typed_response(status::ok, "text/plain; version=0.0.4; charset=utf-8", options_.metrics_text());
       case Route::Kind::kSchema:
         if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
-        co_return typed_response(status::ok, "application/vnd.oai.openapi+json",
-                                 std::string(assets::openapi_json()));
+        co_return typed_response(status::ok, "application/vnd.oai.openapi+json", std::string(assets::openapi_json()));
       case Route::Kind::kDocs:
         if (method != verb::get) co_return method_not_allowed(request_, kGetOnly);
         co_return typed_response(status::ok, "text/html; charset=utf-8", html::docs_page());
@@ -264,8 +264,7 @@ class RequestContext {
           co_return options_response("User List", "", fmt::format(R"("POST":{})", kUserFieldsMetadata), kListAllow);
         }
         co_return method_not_allowed(request_, kListAllow);
-      case Route::Kind::kUserItem:
-        co_return co_await user_item(route.user_id);
+      case Route::Kind::kUserItem: co_return co_await user_item(route.user_id);
     }
     co_return not_found({});
   }
@@ -278,8 +277,7 @@ class RequestContext {
   // The one place where a storage failure becomes what the client sees.
   http::Response store_failure(const StoreError& error, std::string_view allow) const {
     switch (error.kind) {
-      case StoreError::Kind::kNotFound:
-        return not_found(allow);
+      case StoreError::Kind::kNotFound: return not_found(allow);
       case StoreError::Kind::kBusy:
       case StoreError::Kind::kUnavailable: {
         const bool busy = error.kind == StoreError::Kind::kBusy;
@@ -291,8 +289,7 @@ class RequestContext {
         return response;
       }
       case StoreError::Kind::kDniTaken:
-      case StoreError::Kind::kInternal:
-        break;
+      case StoreError::Kind::kInternal: break;
     }
     if (options_.metrics != nullptr) options_.metrics->count_database_error("internal");
     observability::log_error("database error", {{"detail", error.detail}});
@@ -495,8 +492,8 @@ class RequestContext {
 
   asio::awaitable<http::Response> user_item(const std::string& id_text) {
     const verb method = request_.method();
-    const bool known = method == verb::get || method == verb::head || method == verb::put ||
-                       method == verb::patch || method == verb::delete_ || method == verb::options;
+    const bool known = method == verb::get || method == verb::head || method == verb::put || method == verb::patch ||
+                       method == verb::delete_ || method == verb::options;
     if (!known) co_return as_html(method_not_allowed(request_, kItemAllow), "User Instance");
 
     const auto id = domain::text::parse_python_int(id_text);
@@ -507,8 +504,7 @@ class RequestContext {
         exists = user && user->has_value();
       }
       co_return options_response("User Instance", "",
-                                 exists ? fmt::format(R"("PUT":{})", kUserFieldsMetadata) : std::string(),
-                                 kItemAllow);
+                                 exists ? fmt::format(R"("PUT":{})", kUserFieldsMetadata) : std::string(), kItemAllow);
     }
     if (!id) co_return as_html(not_found(kItemAllow), "User Instance");
     if (method == verb::delete_) {
@@ -553,7 +549,7 @@ class RequestContext {
 
   // Adds DRF's uniqueness message to the dni's errors when another user has it.
   asio::awaitable<storage::StoreResult<void>> check_dni_taken(const std::string& dni, std::optional<UserId> except,
-                                                               domain::FieldErrors& errors) {
+                                                              domain::FieldErrors& errors) {
     auto lookup = store_.dni_exists(dni, except);
     auto exists = co_await std::move(lookup);
     if (!exists) co_return exists.error();

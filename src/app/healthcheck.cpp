@@ -1,4 +1,5 @@
 // `users-api healthcheck`: the container's HEALTHCHECK without curl or a shell.
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,7 +12,6 @@
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "app/app.hpp"
 
@@ -50,27 +50,27 @@ int healthcheck(const std::string& url) {
   boost::system::error_code failure;
 
   stream.expires_after(kTimeout);
-  resolver.async_resolve(host, port, [&](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
-    if (ec) {
-      failure = ec;
-      return;
-    }
-    stream.async_connect(results, [&](const boost::system::error_code& connect_ec, const tcp::endpoint&) {
-      if (connect_ec) {
-        failure = connect_ec;
-        return;
-      }
-      bhttp::async_write(stream, request, [&](const boost::system::error_code& write_ec, std::size_t) {
-        if (write_ec) {
-          failure = write_ec;
+  resolver.async_resolve(
+      host, port, [&](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
+        if (ec) {
+          failure = ec;
           return;
         }
-        bhttp::async_read(stream, buffer, response, [&](const boost::system::error_code& read_ec, std::size_t) {
-          failure = read_ec;
+        stream.async_connect(results, [&](const boost::system::error_code& connect_ec, const tcp::endpoint&) {
+          if (connect_ec) {
+            failure = connect_ec;
+            return;
+          }
+          bhttp::async_write(stream, request, [&](const boost::system::error_code& write_ec, std::size_t) {
+            if (write_ec) {
+              failure = write_ec;
+              return;
+            }
+            bhttp::async_read(stream, buffer, response,
+                              [&](const boost::system::error_code& read_ec, std::size_t) { failure = read_ec; });
+          });
         });
       });
-    });
-  });
   io.run_for(kTimeout + std::chrono::milliseconds(500));
 
   if (failure || response.result_int() == 0) {

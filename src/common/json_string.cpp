@@ -22,8 +22,10 @@ void escape_line_separators(std::string& out, std::size_t from) {
   static constexpr std::string_view kParagraphSeparator = "\xE2\x80\xA9";
   for (std::size_t at = out.find('\xE2', from); at != std::string::npos; at = out.find('\xE2', at + 1)) {
     const std::string_view rest(out.data() + at, out.size() - at);
-    if (rest.starts_with(kLineSeparator)) out.replace(at, 3, "\\u2028");
-    else if (rest.starts_with(kParagraphSeparator)) out.replace(at, 3, "\\u2029");
+    if (rest.starts_with(kLineSeparator))
+      out.replace(at, 3, "\\u2028");
+    else if (rest.starts_with(kParagraphSeparator))
+      out.replace(at, 3, "\\u2029");
   }
 }
 

@@ -23,17 +23,12 @@ std::optional<std::string> validate_field(const FieldInput& input, WriteMode mod
     case Kind::kAbsent:
       if (mode != WriteMode::kPatch) errors.push_back(messages::kRequired);
       return std::nullopt;
-    case Kind::kNull:
-      errors.push_back(messages::kNull);
-      return std::nullopt;
+    case Kind::kNull: errors.push_back(messages::kNull); return std::nullopt;
     case Kind::kBool:
     case Kind::kArray:
-    case Kind::kObject:
-      errors.push_back(messages::kNotAString);
-      return std::nullopt;
+    case Kind::kObject: errors.push_back(messages::kNotAString); return std::nullopt;
     case Kind::kString:
-    case Kind::kNumber:
-      break;
+    case Kind::kNumber: break;
   }
 
   const std::string_view stripped = text::python_strip(input.text);
@@ -62,10 +57,8 @@ std::optional<std::string_view> dni_as_sent(const UserInput& input) {
   switch (input.dni.kind) {
     case Kind::kString:
     case Kind::kNumber:
-    case Kind::kBool:
-      return input.dni.text;
-    default:
-      return std::nullopt;
+    case Kind::kBool: return input.dni.text;
+    default: return std::nullopt;
   }
 }
 

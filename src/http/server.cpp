@@ -1,5 +1,8 @@
 #include "http/server.hpp"
 
+#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,13 +23,10 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/intrusive/list.hpp>
-#include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <random>
 #include <exception>
-#include <fmt/format.h>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -301,7 +301,7 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
 
 // Writes one response.
 asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& connection, Response& response,
-                                                                  bool head_only) {
+                                                                 bool head_only) {
   const Limits& limits = config.limits;
   Message& message = response.message;
   connection.stream.expires_after(limits.write_timeout);
@@ -422,11 +422,17 @@ void Server::wait() {
   }
 }
 
-void Server::shutdown() { impl_->begin_shutdown(); }
+void Server::shutdown() {
+  impl_->begin_shutdown();
+}
 
-bool Server::draining() const { return impl_->draining.load(std::memory_order_relaxed); }
+bool Server::draining() const {
+  return impl_->draining.load(std::memory_order_relaxed);
+}
 
-std::size_t Server::open_connections() const { return impl_->open_connections.load(std::memory_order_relaxed); }
+std::size_t Server::open_connections() const {
+  return impl_->open_connections.load(std::memory_order_relaxed);
+}
 
 std::size_t Server::requests_in_flight() const {
   return impl_->requests_in_flight.load(std::memory_order_relaxed);

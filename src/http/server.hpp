@@ -53,9 +53,9 @@ struct Response {
 using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
 
 struct Limits {
-  std::size_t max_body_bytes = 1024 * 1024;     // larger: 413
-  std::size_t max_header_bytes = 16 * 1024;     // larger: 431
-  std::size_t max_connections = 10000;          // more: 503, then closed
+  std::size_t max_body_bytes = 1024 * 1024;           // larger: 413
+  std::size_t max_header_bytes = 16 * 1024;           // larger: 431
+  std::size_t max_connections = 10000;                // more: 503, then closed
   std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
   std::chrono::milliseconds request_timeout{15'000};  // to receive a whole request once it has begun
   std::chrono::milliseconds write_timeout{15'000};    // to send one response (or one chunk)

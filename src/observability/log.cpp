@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <atomic>
 #include <boost/json/serialize.hpp>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -172,14 +172,18 @@ std::optional<Format> parse_format(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view format_name(Format format) { return format == Format::kText ? "text" : "json"; }
+std::string_view format_name(Format format) {
+  return format == Format::kText ? "text" : "json";
+}
 
 void configure_logging(Level level, Format format) {
   g_level.store(level, std::memory_order_relaxed);
   g_format.store(format, std::memory_order_relaxed);
 }
 
-bool log_enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+bool log_enabled(Level level) {
+  return level >= g_level.load(std::memory_order_relaxed);
+}
 
 void log(Level level, std::string_view message, const boost::json::object& fields) {
   if (!log_enabled(level)) return;
@@ -254,8 +258,12 @@ void log_access(Level level, const AccessRecord& record) {
   writer().push(std::move(line));
 }
 
-void flush_logs() { writer().flush(); }
+void flush_logs() {
+  writer().flush();
+}
 
-std::uint64_t dropped_log_lines() { return writer().dropped(); }
+std::uint64_t dropped_log_lines() {
+  return writer().dropped();
+}
 
 }  // namespace users::observability

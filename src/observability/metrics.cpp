@@ -3,9 +3,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 
 namespace users::observability {
@@ -40,7 +40,9 @@ std::uint64_t open_descriptors() {
 double cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const auto to_seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  const auto to_seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return to_seconds(usage.ru_utime) + to_seconds(usage.ru_stime);
 }
 
@@ -100,14 +102,16 @@ std::string Metrics::render(const Gauges& gauges) const {
   std::string out;
   out.reserve(16 * 1024);
 
-  header(out, "users_api_http_requests_total", "counter", "HTTP requests answered, by route template, method and status class.");
+  header(out, "users_api_http_requests_total", "counter",
+         "HTTP requests answered, by route template, method and status class.");
   for (std::size_t r = 0; r < kRoutes; ++r) {
     for (std::size_t m = 0; m < kMethods; ++m) {
       for (std::size_t c = 0; c < kStatusClasses; ++c) {
         const auto i = (r * kMethods + m) * kStatusClasses + c;
         const auto count = sum([i](const Shard& s) -> const auto& { return s.requests[i]; });
         if (count == 0) continue;
-        fmt::format_to(std::back_inserter(out), "users_api_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}xx\"}} {}\n",
+        fmt::format_to(std::back_inserter(out),
+                       "users_api_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}xx\"}} {}\n",
                        kRouteLabels[r], kMethodLabels[m], c + 1, count);
       }
     }
@@ -122,8 +126,9 @@ std::string Metrics::render(const Gauges& gauges) const {
       const auto i = r * kBuckets + b;
       cumulative += sum([i](const Shard& s) -> const auto& { return s.latency_buckets[i]; });
       const std::string bound = b < kLatencyBuckets.size() ? fmt::format("{}", kLatencyBuckets[b]) : "+Inf";
-      fmt::format_to(std::back_inserter(series), "users_api_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                     kRouteLabels[r], bound, cumulative);
+      fmt::format_to(std::back_inserter(series),
+                     "users_api_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", kRouteLabels[r],
+                     bound, cumulative);
     }
     if (cumulative == 0) continue;
     out += series;
@@ -145,8 +150,8 @@ std::string Metrics::render(const Gauges& gauges) const {
 
   header(out, "users_api_database_errors_total", "counter", "Database operations that failed, by kind.");
   for (std::size_t k = 0; k < kDatabaseErrorKinds.size(); ++k) {
-    fmt::format_to(std::back_inserter(out), "users_api_database_errors_total{{kind=\"{}\"}} {}\n", kDatabaseErrorKinds[k],
-                   sum([k](const Shard& s) -> const auto& { return s.database_errors[k]; }));
+    fmt::format_to(std::back_inserter(out), "users_api_database_errors_total{{kind=\"{}\"}} {}\n",
+                   kDatabaseErrorKinds[k], sum([k](const Shard& s) -> const auto& { return s.database_errors[k]; }));
   }
 
   header(out, "users_api_log_lines_dropped_total", "counter", "Log lines dropped because stdout could not keep up.");

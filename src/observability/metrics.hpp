@@ -16,10 +16,10 @@ namespace users::observability {
 
 // Route labels the API reports; anything else is counted as "other".
 inline constexpr std::array<std::string_view, 11> kRouteLabels = {
-    "/api/", "/api/users/", "/api/users/{id}/", "/api/schema/", "/api/docs/", "/healthz",
-    "/readyz", "/metrics", "redirect", "not-found", "other"};
-inline constexpr std::array<std::string_view, 8> kMethodLabels = {"GET",    "HEAD",    "POST",  "PUT",
-                                                                  "PATCH",  "DELETE",  "OPTIONS", "other"};
+    "/api/",   "/api/users/", "/api/users/{id}/", "/api/schema/", "/api/docs/", "/healthz",
+    "/readyz", "/metrics",    "redirect",         "not-found",    "other"};
+inline constexpr std::array<std::string_view, 8> kMethodLabels = {"GET",   "HEAD",   "POST",    "PUT",
+                                                                  "PATCH", "DELETE", "OPTIONS", "other"};
 // Upper bounds in seconds of the latency histogram's buckets (+Inf implied).
 inline constexpr std::array<double, 15> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                            0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0};

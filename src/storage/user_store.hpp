@@ -18,11 +18,11 @@ namespace users::storage {
 
 struct StoreError {
   enum class Kind {
-    kNotFound,      // no user with that id
-    kDniTaken,      // the unique index refused the dni
-    kBusy,          // back-pressure: too much queued work; try again shortly
-    kUnavailable,   // the database cannot be reached or refused the work
-    kInternal,      // a bug or corruption: nothing the client can fix
+    kNotFound,     // no user with that id
+    kDniTaken,     // the unique index refused the dni
+    kBusy,         // back-pressure: too much queued work; try again shortly
+    kUnavailable,  // the database cannot be reached or refused the work
+    kInternal,     // a bug or corruption: nothing the client can fix
   };
 
   Kind kind = Kind::kInternal;
@@ -54,8 +54,7 @@ class UserStore {
   virtual boost::asio::awaitable<StoreResult<domain::User>> create(std::string dni, std::string name) = 0;
 
   // Applies the fields that are set; kNotFound or kDniTaken otherwise.
-  virtual boost::asio::awaitable<StoreResult<domain::User>> update(domain::UserId id,
-                                                                   domain::UserChanges changes) = 0;
+  virtual boost::asio::awaitable<StoreResult<domain::User>> update(domain::UserId id, domain::UserChanges changes) = 0;
 
   virtual boost::asio::awaitable<StoreResult<void>> remove(domain::UserId id) = 0;
 

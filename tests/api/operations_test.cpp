@@ -136,8 +136,9 @@ TEST(Operations, MetricsUseRouteTemplates) {
   const auto metrics = client.get("/metrics");
   EXPECT_EQ(metrics.result_int(), 200);
   EXPECT_TRUE(std::string(metrics[bhttp::field::content_type]).starts_with("text/plain; version=0.0.4"));
-  EXPECT_NE(metrics.body().find(R"(users_api_http_requests_total{route="/api/users/{id}/",method="GET",status="4xx"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.body().find(R"(users_api_http_requests_total{route="/api/users/{id}/",method="GET",status="4xx"} 1)"),
+      std::string::npos)
       << metrics.body();
   EXPECT_EQ(metrics.body().find("12345"), std::string::npos);
 }
@@ -178,8 +179,9 @@ TEST(Operations, BrowsersGetHtmlWithEverythingEscaped) {
   EXPECT_EQ(explicit_json.body(), json.body());
   EXPECT_EQ(client.request("GET", "/api/users/1/?format=api").result_int(), 200);
 
-  const auto invalid = client.request("POST", "/api/users/", "dni=&name=" + std::string(31, 'n'),
-                                      {{"Accept", browser_accept}, {"Content-Type", "application/x-www-form-urlencoded"}});
+  const auto invalid =
+      client.request("POST", "/api/users/", "dni=&name=" + std::string(31, 'n'),
+                     {{"Accept", browser_accept}, {"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(invalid.result_int(), 400);
   EXPECT_NE(invalid.body().find("This field may not be blank."), std::string::npos);
   EXPECT_NE(invalid.body().find("Ensure this field has no more than 30 characters."), std::string::npos);

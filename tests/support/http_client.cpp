@@ -1,12 +1,12 @@
 #include "support/http_client.hpp"
 
+#include <poll.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <poll.h>
 
 namespace users::testing {
 namespace asio = boost::asio;
@@ -78,7 +78,8 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes, std::chrono
   char chunk[4096];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd fd{socket.native_handle(), POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 1))) <= 0) break;
     const std::size_t n = socket.read_some(asio::buffer(chunk), ec);
     if (ec) break;  // closed by the server (or reset)

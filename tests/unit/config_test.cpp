@@ -55,8 +55,10 @@ TEST(Resolve, NamesTheVariableThatIsWrong) {
     const char* value;
     const char* variable;
   } cases[] = {
-      {&RawSettings::port, "abc", "PORT"},         {&RawSettings::port, "65536", "PORT"},
-      {&RawSettings::threads, "0", "THREADS"},     {&RawSettings::log_level, "loud", "LOG_LEVEL"},
+      {&RawSettings::port, "abc", "PORT"},
+      {&RawSettings::port, "65536", "PORT"},
+      {&RawSettings::threads, "0", "THREADS"},
+      {&RawSettings::log_level, "loud", "LOG_LEVEL"},
       {&RawSettings::database_url, "x://", "DATABASE_URL"},
       {&RawSettings::max_body_bytes, "-1", "MAX_BODY_BYTES"},
       {&RawSettings::request_timeout, "0", "REQUEST_TIMEOUT"},
@@ -72,7 +74,8 @@ TEST(Resolve, NamesTheVariableThatIsWrong) {
 }
 
 TEST(ParseDotenv, ReadsTheCommonForms) {
-  auto entries = parse_dotenv("# comment\nPORT=1\nexport HOST = 127.0.0.1 \nA=\"quoted # not comment\"\nB='x'\nC=v # c\n\n");
+  auto entries =
+      parse_dotenv("# comment\nPORT=1\nexport HOST = 127.0.0.1 \nA=\"quoted # not comment\"\nB='x'\nC=v # c\n\n");
   ASSERT_TRUE(entries);
   ASSERT_EQ(entries->size(), 5U);
   EXPECT_EQ((*entries)[0].key, "PORT");

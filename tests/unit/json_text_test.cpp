@@ -12,7 +12,10 @@ TEST(UserJson, CompactWithKeysInOrderAndUtf8AsIs) {
 
 TEST(UserJson, EscapesLikeDrf) {
   EXPECT_EQ(user_json({3, "a\"b\\c", "l\nt\t\x01"}), R"({"id":3,"dni":"a\"b\\c","name":"l\nt\t\u0001"})");
-  EXPECT_EQ(user_json({4, "x", "a\xE2\x80\xA8" "b\xE2\x80\xA9"}), R"({"id":4,"dni":"x","name":"a\u2028b\u2029"})");
+  EXPECT_EQ(user_json({4, "x",
+                       "a\xE2\x80\xA8"
+                       "b\xE2\x80\xA9"}),
+            R"({"id":4,"dni":"x","name":"a\u2028b\u2029"})");
   EXPECT_EQ(user_json({5, "x", "\xE2\x82\xAC"}), "{\"id\":5,\"dni\":\"x\",\"name\":\"\xE2\x82\xAC\"}");  // € stays
 }
 

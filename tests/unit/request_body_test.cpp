@@ -27,9 +27,10 @@ TEST(ParseJsonUser, NumbersBecomePythonText) {
   const struct {
     const char* json;
     const char* text;
-  } cases[] = {{"123", "123"},       {"-0", "0"},          {"1.5", "1.5"},
-               {"1e5", "100000.0"},  {"1E400", "inf"},     {"123456789012345678901234567890", "123456789012345678901234567890"},
-               {"0.1", "0.1"},       {"-2.50", "-2.5"}};
+  } cases[] = {{"123", "123"},   {"-0", "0"},
+               {"1.5", "1.5"},   {"1e5", "100000.0"},
+               {"1E400", "inf"}, {"123456789012345678901234567890", "123456789012345678901234567890"},
+               {"0.1", "0.1"},   {"-2.50", "-2.5"}};
   for (const auto& c : cases) {
     const auto input = parse_json_user(std::string(R"({"dni":)") + c.json + "}");
     ASSERT_TRUE(input) << c.json;

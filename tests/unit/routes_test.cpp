@@ -34,7 +34,8 @@ TEST(MatchRoute, MissingSlashRedirectsKeepingTheQuery) {
 }
 
 TEST(MatchRoute, EverythingElseIsNotFound) {
-  for (const char* target : {"/", "/api/users/1/2/", "/api/users/1.json/", "/api/users//", "/apix/", "/api/users/x/y"}) {
+  for (const char* target :
+       {"/", "/api/users/1/2/", "/api/users/1.json/", "/api/users//", "/apix/", "/api/users/x/y"}) {
     EXPECT_EQ(match_route(target).kind, Kind::kNotFound) << target;
   }
   EXPECT_EQ(match_route("//evil.example/api/users/").kind, Kind::kNotFound);

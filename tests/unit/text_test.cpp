@@ -7,9 +7,9 @@ namespace {
 
 TEST(PythonStrip, RemovesAsciiAndUnicodeWhiteSpace) {
   EXPECT_EQ(python_strip("  a b \t\n"), "a b");
-  EXPECT_EQ(python_strip("\xC2\xA0x\xE3\x80\x80"), "x");  // U+00A0, U+3000
-  EXPECT_EQ(python_strip("\x1Cx\x1F"), "x");              // Python counts these as space
-  EXPECT_EQ(python_strip("\xE2\x80\xA8"), "");            // U+2028
+  EXPECT_EQ(python_strip("\xC2\xA0x\xE3\x80\x80"), "x");    // U+00A0, U+3000
+  EXPECT_EQ(python_strip("\x1Cx\x1F"), "x");                // Python counts these as space
+  EXPECT_EQ(python_strip("\xE2\x80\xA8"), "");              // U+2028
   EXPECT_EQ(python_strip("\xE2\x80\x8B"), "\xE2\x80\x8B");  // U+200B is not space
   EXPECT_EQ(python_strip(""), "");
 }
@@ -45,9 +45,9 @@ TEST(ParsePythonInt, AcceptsWhatIntAccepts) {
   EXPECT_EQ(parse_python_int("+3"), 3);
   EXPECT_EQ(parse_python_int("-3"), -3);
   EXPECT_EQ(parse_python_int("1_000"), 1000);
-  EXPECT_EQ(parse_python_int("\xEF\xBC\x97"), 7);           // U+FF17 FULLWIDTH SEVEN
-  EXPECT_EQ(parse_python_int("1\xD9\xA3"), 13);             // ARABIC-INDIC THREE
-  EXPECT_EQ(parse_python_int("\xF0\x9D\x9F\x8F"), 1);      // U+1D7CF MATHEMATICAL BOLD ONE
+  EXPECT_EQ(parse_python_int("\xEF\xBC\x97"), 7);      // U+FF17 FULLWIDTH SEVEN
+  EXPECT_EQ(parse_python_int("1\xD9\xA3"), 13);        // ARABIC-INDIC THREE
+  EXPECT_EQ(parse_python_int("\xF0\x9D\x9F\x8F"), 1);  // U+1D7CF MATHEMATICAL BOLD ONE
   EXPECT_EQ(parse_python_int("9223372036854775807"), INT64_MAX);
   EXPECT_EQ(parse_python_int("-9223372036854775808"), INT64_MIN);
 }
@@ -61,7 +61,10 @@ TEST(ParsePythonInt, RefusesWhatIntRefuses) {
 
 TEST(RepairUtf8, ReplacesInvalidBytes) {
   EXPECT_EQ(repair_utf8("ok"), "ok");
-  EXPECT_EQ(repair_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(repair_utf8("a\xFF"
+                        "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(repair_utf8("\xC3"), "\xEF\xBF\xBD");
   EXPECT_EQ(repair_utf8("\xC3\xA9"), "\xC3\xA9");
 }

@@ -10,8 +10,12 @@ namespace {
 using Kind = FieldInput::Kind;
 namespace msg = messages;
 
-UserInput input(FieldInput dni, FieldInput name) { return UserInput{std::move(dni), std::move(name)}; }
-FieldInput text(std::string value) { return FieldInput::string(std::move(value)); }
+UserInput input(FieldInput dni, FieldInput name) {
+  return UserInput{std::move(dni), std::move(name)};
+}
+FieldInput text(std::string value) {
+  return FieldInput::string(std::move(value));
+}
 
 TEST(Validate, AcceptsAndTrimsValidFields) {
   const auto outcome = validate(input(text("  123 "), text("\tAna\n")), WriteMode::kCreate);

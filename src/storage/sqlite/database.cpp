@@ -17,12 +17,8 @@ StoreError SqliteError::to_store_error() const {
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_NOMEM:
-      error.kind = StoreError::Kind::kUnavailable;
-      break;
-    default:
-      error.kind = StoreError::Kind::kInternal;
-      break;
+    case SQLITE_NOMEM: error.kind = StoreError::Kind::kUnavailable; break;
+    default: error.kind = StoreError::Kind::kInternal; break;
   }
   return error;
 }
@@ -56,8 +52,8 @@ SqliteResult<void> Database::execute(const char* sql) {
 
 SqliteResult<Statement> Database::prepare(std::string_view sql) {
   sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v3(handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                    &raw, nullptr);
+  const int rc =
+      sqlite3_prepare_v3(handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
   if (rc != SQLITE_OK) return last_error();
   return Statement(raw);
 }

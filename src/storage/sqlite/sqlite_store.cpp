@@ -1,16 +1,16 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
+#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -59,7 +59,9 @@ constexpr std::string_view kDniUniqueIndex =
 constexpr std::string_view kAutoincrement =
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'api_user' AND upper(sql) LIKE '%AUTOINCREMENT%'";
 
-int latest_version() { return sqlite_migrations().empty() ? 0 : sqlite_migrations().back().version; }
+int latest_version() {
+  return sqlite_migrations().empty() ? 0 : sqlite_migrations().back().version;
+}
 
 std::string describe(const SqliteOptions& options, const SqliteError& error) {
   return fmt::format("cannot use SQLite database \"{}\": {}", options.path, error.message);
@@ -122,8 +124,8 @@ struct Reader {
     if (!list_page) return list_page.error();
     auto ping = db->prepare(kPing);
     if (!ping) return ping.error();
-    return std::make_unique<Reader>(Reader{std::move(*db), std::move(*find), std::move(*dni_exists),
-                                           std::move(*list_page), std::move(*ping)});
+    return std::make_unique<Reader>(
+        Reader{std::move(*db), std::move(*find), std::move(*dni_exists), std::move(*list_page), std::move(*ping)});
   }
 };
 
@@ -168,7 +170,9 @@ struct Writer {
   }
 };
 
-StoreError unavailable(std::string detail) { return StoreError{StoreError::Kind::kUnavailable, std::move(detail)}; }
+StoreError unavailable(std::string detail) {
+  return StoreError{StoreError::Kind::kUnavailable, std::move(detail)};
+}
 
 std::atomic<std::uint64_t> next_store_id{1};
 
@@ -199,9 +203,7 @@ class SqliteStore final : public UserStore {
     writer_thread_.join();
   }
 
-  asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override {
-    co_return find_now(id);
-  }
+  asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override { co_return find_now(id); }
 
   asio::awaitable<StoreResult<bool>> dni_exists(std::string dni, std::optional<UserId> except) override {
     co_return dni_exists_now(dni, except);
@@ -309,8 +311,8 @@ class SqliteStore final : public UserStore {
     auto row = run.step();
     if (!row) return row.error().to_store_error();
     if (!*row) return std::optional<User>{};
-    return std::optional<User>{User{run.column_int64(0), std::string(run.column_text(1)),
-                                    std::string(run.column_text(2))}};
+    return std::optional<User>{
+        User{run.column_int64(0), std::string(run.column_text(1)), std::string(run.column_text(2))}};
   }
 
   StoreResult<bool> dni_exists_now(std::string_view dni, std::optional<UserId> except) {
@@ -502,8 +504,8 @@ boost::system::result<MigrationReport, std::string> migrate(const SqliteOptions&
     if (migration.version <= *current) continue;
     const std::string sql(migration.sql);
     if (auto applied = db->execute(sql.c_str()); !applied) {
-      return fail(fmt::format("migration {:04}_{} failed: {}", migration.version, migration.name,
-                              applied.error().message));
+      return fail(
+          fmt::format("migration {:04}_{} failed: {}", migration.version, migration.name, applied.error().message));
     }
     auto record = db->prepare(kRecordMigration);
     if (!record) return fail(describe(options, record.error()));
