@@ -1,5 +1,12 @@
 # Writes a C++ source that holds every sql/<dialect>/NNNN_name.sql file as a
 # Migration. Run at build time: cmake -DDIALECT=... -DSQL_DIR=... -DOUTPUT=... -P
+# (optionally -DHEADER=path/of/the/declaring/header.hpp, relative to src/).
+# Dialects: sqlite (declared in storage/migrations.hpp) and postgres (declared
+# in storage/postgres/migrations.hpp). The SQL itself is each dialect's own:
+# nothing is translated.
+if(NOT DEFINED HEADER)
+  set(HEADER "storage/migrations.hpp")
+endif()
 file(GLOB files "${SQL_DIR}/*.sql")
 list(SORT files)
 set(entries "")
@@ -19,7 +26,7 @@ foreach(file IN LISTS files)
   string(APPEND entries "    {${version}, \"${CMAKE_MATCH_2}\", R\"users_api_sql(${sql})users_api_sql\"},\n")
 endforeach()
 file(WRITE "${OUTPUT}.tmp" "// Generated from ${SQL_DIR} by cmake/EmbedMigrations.cmake; do not edit.
-#include \"storage/migrations.hpp\"
+#include \"${HEADER}\"
 
 
 

@@ -1,7 +1,7 @@
 // users-api: parse the command line and environment, then run a command.
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "app/app.hpp"
 #include "config/config.hpp"
@@ -21,9 +21,20 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
       {"--host", "HOST", &raw.host, "Address to listen on (default 0.0.0.0)"},
       {"--port", "PORT", &raw.port, "TCP port, 0 for any free one (default 8000)"},
       {"--database-url", "DATABASE_URL", &raw.database_url,
-       "sqlite:///relative/path or sqlite:////absolute/path (default sqlite:///./db.sqlite3)"},
+       "sqlite:///relative/path, sqlite:////absolute/path, or postgres://user:password@host:port/db?sslmode=... "
+       "(default sqlite:///./db.sqlite3)"},
+      {"--database-url-file", "DATABASE_URL_FILE", &raw.database_url_file,
+       "File that holds DATABASE_URL (a mounted secret); set one or the other"},
       {"--database-name", "DATABASE_NAME", &raw.database_name,
        "SQLite file path, the reference's setting; DATABASE_URL wins over it"},
+      {"--database-pool-size", "DATABASE_POOL_SIZE", &raw.database_pool_size,
+       "PostgreSQL connections in all, at least THREADS (default 8, or THREADS if larger)"},
+      {"--database-pool-timeout", "DATABASE_POOL_TIMEOUT", &raw.database_pool_timeout,
+       "Seconds a request waits for a free PostgreSQL connection before a 503 (default 1)"},
+      {"--database-statement-timeout", "DATABASE_STATEMENT_TIMEOUT", &raw.database_statement_timeout,
+       "Seconds one PostgreSQL statement may take before a 503 (default 5)"},
+      {"--database-connect-timeout", "DATABASE_CONNECT_TIMEOUT", &raw.database_connect_timeout,
+       "Seconds to open a PostgreSQL connection (default 5)"},
       {"--threads", "THREADS", &raw.threads, "IO threads (default: the number of cores)"},
       {"--log-level", "LOG_LEVEL", &raw.log_level, "debug, info, warning or error (default info)"},
       {"--log-format", "LOG_FORMAT", &raw.log_format,

@@ -2,18 +2,19 @@
 
 #include <sys/resource.h>
 
-#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "api/users_api.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "storage/postgres/postgres_store.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
 
 namespace users::app {
@@ -23,6 +24,37 @@ namespace log = observability;
 
 void print_config_error(std::string_view variable, std::string_view message) {
   fmt::print(stderr, "users-api: {}: {}\n", variable, message);
+}
+
+constexpr std::chrono::seconds kPostgresStartupGrace{2};
+
+bool uses_postgres(const config::Config& config) {
+  return std::holds_alternative<config::PostgresDatabase>(config.database);
+}
+
+storage::postgres::PostgresOptions postgres_options(const config::Config& config) {
+  const auto& database = std::get<config::PostgresDatabase>(config.database);
+  storage::postgres::PostgresOptions options;
+  options.url = database.url;
+  options.redacted_url = config::redact_database_url(database.url);
+  options.pool_size = database.pool_size;
+  options.threads = config.threads;
+  options.pool_timeout = database.pool_timeout;
+  options.statement_timeout = database.statement_timeout;
+  options.connect_timeout = database.connect_timeout;
+  options.events.notify = [](storage::postgres::PostgresEvents::Severity severity, std::string_view what,
+                             std::string_view detail) {
+    using Severity = storage::postgres::PostgresEvents::Severity;
+    const auto level = severity == Severity::kInfo      ? log::Level::kInfo
+                       : severity == Severity::kWarning ? log::Level::kWarning
+                                                        : log::Level::kError;
+    if (detail.empty()) {
+      log::log(level, what);
+    } else {
+      log::log(level, what, {{"detail", detail}});
+    }
+  };
+  return options;
 }
 
 storage::sqlite::SqliteOptions sqlite_options(const config::Config& config) {
@@ -44,7 +76,7 @@ void raise_descriptor_limit() {
 
 boost::json::object describe(const config::Config& config) {
   const auto& limits = config.limits;
-  return {
+  boost::json::object fields{
       {"version", USERS_API_VERSION},
       {"host", config.host},
       {"port", config.port},
@@ -62,20 +94,62 @@ boost::json::object describe(const config::Config& config) {
       {"write_timeout_ms", limits.write_timeout.count()},
       {"shutdown_timeout_ms", limits.drain_timeout.count()},
   };
+  if (const auto* postgres = std::get_if<config::PostgresDatabase>(&config.database)) {
+    fields["database_pool_size"] = postgres->pool_size;
+    fields["database_pool_timeout_ms"] = postgres->pool_timeout.count();
+    fields["database_statement_timeout_ms"] = postgres->statement_timeout.count();
+    fields["database_connect_timeout_ms"] = postgres->connect_timeout.count();
+  }
+  return fields;
+}
+
+template <typename Report>
+void log_migrations(const Report& report) {
+  boost::json::array applied;
+  for (const auto& name : report.applied) applied.emplace_back(name);
+  log::log_info("migrations applied", {{"schema_version", report.version_after}, {"applied", applied}});
 }
 
 bool apply_migrations(const config::Config& config) {
+  if (uses_postgres(config)) {
+    auto report = storage::postgres::migrate(postgres_options(config));
+    if (!report) {
+      print_config_error("DATABASE_URL", report.error());
+      return false;
+    }
+    log_migrations(*report);
+    return true;
+  }
   auto report = storage::sqlite::migrate(sqlite_options(config));
   if (!report) {
     print_config_error("DATABASE_URL", report.error());
     return false;
   }
-  boost::json::array applied;
-  for (const auto& name : report->applied) applied.emplace_back(name);
-  log::log_info("migrations applied", {{"schema_version", report->version_after}, {"applied", applied}});
+  log_migrations(*report);
   return true;
 }
 
+// SQLite: migrations first, and a database that cannot be used stops the
+// start. PostgreSQL: the store starts at once and applies migrations in the
+// background, retrying while the server is down; until then /readyz and the
+// API answer 503 (a replica must not crash-loop because its database
+// restarts).
+boost::system::result<std::unique_ptr<storage::UserStore>, std::string> open_store(const config::Config& config) {
+  if (uses_postgres(config)) {
+    auto store = storage::postgres::open_store(postgres_options(config));
+    // A healthy start is ready by the time it listens (no 503 window for the
+    // first requests); a database that is down delays listening only this long.
+    store->wait_until_ready(kPostgresStartupGrace);
+    return std::unique_ptr<storage::UserStore>(std::move(store));
+  }
+  if (!apply_migrations(config)) return std::string();
+  auto store = storage::sqlite::open_store(sqlite_options(config));
+  if (!store) {
+    print_config_error("DATABASE_URL", store.error());
+    return std::string();
+  }
+  return std::move(*store);
+}
 
 // Probes and scrapes succeed every few seconds; they are not worth an info line.
 bool is_routine(const http::Exchange& exchange) {
@@ -87,10 +161,10 @@ void record(observability::Metrics& metrics, const http::Exchange& exchange) {
   metrics.observe_request(exchange.route, exchange.method, exchange.status, exchange.duration);
   const auto level = is_routine(exchange) ? log::Level::kDebug : log::Level::kInfo;
   if (!log::log_enabled(level)) return;
-  log::log_access(level, log::AccessRecord{exchange.method, exchange.route, exchange.target, exchange.status,
-                                           exchange.body_bytes,
-                                           std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration),
-                                           exchange.peer, exchange.request_id});
+  log::log_access(
+      level, log::AccessRecord{exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
+                               std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
+                               exchange.request_id});
 }
 
 }  // namespace
@@ -106,12 +180,8 @@ int serve(const config::Config& config) {
   raise_descriptor_limit();
   log::log_info("starting", describe(config));
 
-  if (!apply_migrations(config)) return kExitBadConfig;
-  auto store = storage::sqlite::open_store(sqlite_options(config));
-  if (!store) {
-    print_config_error("DATABASE_URL", store.error());
-    return kExitBadConfig;
-  }
+  auto store = open_store(config);
+  if (!store) return kExitBadConfig;
 
   observability::Metrics metrics;
   std::atomic<bool> accepting{true};
@@ -131,9 +201,7 @@ int serve(const config::Config& config) {
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
   http::ServerEvents events;
-  events.warning = [](std::string_view what, std::string_view detail) {
-    log::log_warning(what, {{"detail", detail}});
-  };
+  events.warning = [](std::string_view what, std::string_view detail) { log::log_warning(what, {{"detail", detail}}); };
   events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
   events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
   http::Server server(
@@ -174,7 +242,9 @@ int serve(const config::Config& config) {
   log::log_info("listening", {{"host", config.host}, {"port", server.port()}, {"threads", config.threads}});
   control.run();
   server.wait();
-  store->reset();  // the writer thread commits what is queued, then the database closes
+  // SQLite: the writer thread commits what is queued, then the database
+  // closes. PostgreSQL: the start-up thread stops, the connections close.
+  store->reset();
   log::log_info("stopped");
   log::flush_logs();
   return kExitOk;

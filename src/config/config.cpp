@@ -1,21 +1,23 @@
 #include "config/config.hpp"
 
+#include <fmt/format.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "storage/postgres/secrets.hpp"
 
 namespace users::config {
 namespace {
 
 template <typename Integer>
-boost::system::result<Integer, ConfigError> parse_integer(std::string_view variable, std::string_view text,
-                                                          Integer min, Integer max, std::string_view what) {
+boost::system::result<Integer, ConfigError> parse_integer(std::string_view variable, std::string_view text, Integer min,
+                                                          Integer max, std::string_view what) {
   Integer value{};
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
@@ -25,7 +27,7 @@ boost::system::result<Integer, ConfigError> parse_integer(std::string_view varia
 }
 
 boost::system::result<std::chrono::milliseconds, ConfigError> parse_seconds(std::string_view variable,
-                                                                           std::string_view text) {
+                                                                            std::string_view text) {
   double seconds = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
@@ -41,9 +43,67 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+boost::system::result<Database, std::string> parse_postgres_url(std::string_view url) {
+  if (auto valid = storage::postgres::check_url(url); !valid) {
+    return fmt::format("\"{}\" is not a PostgreSQL URL libpq accepts: {}", redact_database_url(url), valid.error());
+  }
+  PostgresDatabase database;
+  database.url = std::string(url);
+  return Database{std::move(database)};
+}
+
+boost::system::result<std::string, ConfigError> read_url_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return ConfigError{"DATABASE_URL_FILE", fmt::format("cannot read \"{}\"", path)};
+  std::stringstream contents;
+  contents << file.rdbuf();
+  std::string url = contents.str();
+  // Secrets are often written with a trailing newline (echo, kubectl).
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+  if (url.empty()) return ConfigError{"DATABASE_URL_FILE", fmt::format("\"{}\" is empty", path)};
+  return boost::system::result<std::string, ConfigError>(boost::system::in_place_value, std::move(url));
+}
+
+// DATABASE_POOL_SIZE and the timeouts; they only matter for PostgreSQL but
+// are checked whatever the backend, so a typo never waits for a switch.
+boost::system::result<void, ConfigError> resolve_pool(const RawSettings& raw, std::size_t threads,
+                                                      PostgresDatabase& database) {
+  database.pool_size = std::max<std::size_t>(database.pool_size, threads);
+  if (!raw.database_pool_size.empty()) {
+    auto size =
+        parse_integer<std::size_t>("DATABASE_POOL_SIZE", raw.database_pool_size, 1, 10000, "a connection count");
+    if (!size) return size.error();
+    if (*size < threads) {
+      return ConfigError{
+          "DATABASE_POOL_SIZE",
+          fmt::format("{} is fewer than THREADS ({}): every IO thread needs a connection", *size, threads)};
+    }
+    database.pool_size = *size;
+  }
+  struct TimeSetting {
+    std::string_view variable;
+    const std::string& text;
+    std::chrono::milliseconds& target;
+  };
+  for (const TimeSetting& setting : {
+           TimeSetting{"DATABASE_POOL_TIMEOUT", raw.database_pool_timeout, database.pool_timeout},
+           TimeSetting{"DATABASE_STATEMENT_TIMEOUT", raw.database_statement_timeout, database.statement_timeout},
+           TimeSetting{"DATABASE_CONNECT_TIMEOUT", raw.database_connect_timeout, database.connect_timeout},
+       }) {
+    if (setting.text.empty()) continue;
+    auto value = parse_seconds(setting.variable, setting.text);
+    if (!value) return value.error();
+    setting.target = *value;
+  }
+  return {};
+}
+
 }  // namespace
 
 boost::system::result<Database, std::string> parse_database_url(std::string_view url) {
+  // Before Boost.URL: libpq accepts what it would refuse, such as several
+  // hosts (postgresql://h1:5432,h2:5432/db).
+  if (storage::postgres::is_postgres_url(url)) return parse_postgres_url(url);
   const auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return fmt::format("\"{}\" is not a URL", redact_database_url(url));
   const auto scheme = parsed->scheme();
@@ -56,10 +116,11 @@ boost::system::result<Database, std::string> parse_database_url(std::string_view
     if (path.empty()) return std::string("a sqlite URL needs a file path, as in sqlite:///./db.sqlite3");
     return Database{SqliteDatabase{path}};
   }
-  return fmt::format("unsupported scheme \"{}\" (supported: sqlite)", std::string_view(scheme));
+  return fmt::format("unsupported scheme \"{}\" (supported: sqlite, postgres, postgresql)", std::string_view(scheme));
 }
 
 std::string redact_database_url(std::string_view url) {
+  if (storage::postgres::is_postgres_url(url)) return storage::postgres::redact_url(url);
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return "<unparseable URL>";
   boost::urls::url copy(*parsed);
@@ -77,16 +138,6 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
     config.port = *port;
   }
 
-  if (!raw.database_url.empty()) {
-    config.database_url = raw.database_url;
-  } else if (!raw.database_name.empty()) {
-    config.database_url = "sqlite:///" + raw.database_name;
-  }
-  auto database = parse_database_url(config.database_url);
-  if (!database) return ConfigError{raw.database_url.empty() && !raw.database_name.empty() ? "DATABASE_NAME" : "DATABASE_URL",
-                                    database.error()};
-  config.database = *database;
-
   const auto cores = std::max(1U, std::thread::hardware_concurrency());
   config.threads = cores;
   if (!raw.threads.empty()) {
@@ -94,6 +145,31 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
     if (!threads) return threads.error();
     config.threads = *threads;
   }
+
+  std::string_view url_variable = "DATABASE_URL";
+  if (!raw.database_url_file.empty()) {
+    if (!raw.database_url.empty()) {
+      return ConfigError{"DATABASE_URL_FILE", "set DATABASE_URL or DATABASE_URL_FILE, not both"};
+    }
+    auto url = read_url_file(raw.database_url_file);
+    if (!url) return url.error();
+    config.database_url = std::move(*url);
+    url_variable = "DATABASE_URL_FILE";
+  } else if (!raw.database_url.empty()) {
+    config.database_url = raw.database_url;
+  } else if (!raw.database_name.empty()) {
+    config.database_url = "sqlite:///" + raw.database_name;
+    url_variable = "DATABASE_NAME";
+  }
+  auto database = parse_database_url(config.database_url);
+  if (!database) return ConfigError{std::string(url_variable), database.error()};
+  PostgresDatabase pool;
+  if (auto pool_settings = resolve_pool(raw, config.threads, pool); !pool_settings) return pool_settings.error();
+  if (auto* postgres = std::get_if<PostgresDatabase>(&*database)) {
+    pool.url = std::move(postgres->url);
+    *postgres = std::move(pool);
+  }
+  config.database = std::move(*database);
 
   if (!raw.log_level.empty()) {
     auto level = observability::parse_level(raw.log_level);
@@ -186,7 +262,8 @@ boost::system::result<std::vector<DotenvEntry>, std::string> parse_dotenv(std::s
       const auto closing = value.find(value.front(), 1);
       if (closing == std::string_view::npos) return fmt::format("line {}: unterminated quote", line_number);
       const std::string_view rest = trim(value.substr(closing + 1));
-      if (!rest.empty() && rest.front() != '#') return fmt::format("line {}: text after the closing quote", line_number);
+      if (!rest.empty() && rest.front() != '#')
+        return fmt::format("line {}: text after the closing quote", line_number);
       value = value.substr(1, closing - 1);
     } else if (const auto comment = value.find(" #"); comment != std::string_view::npos) {
       value = trim(value.substr(0, comment));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/system/result.hpp>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -18,7 +19,22 @@ struct SqliteDatabase {
   std::string path;
 };
 
-using Database = std::variant<SqliteDatabase>;
+// postgres://user:password@host:port/db?sslmode=... (or postgresql://), handed
+// to libpq as it is: libpq parses it, and the standard PG* variables fill in
+// what it leaves out. `url` holds the password: log only redact_database_url().
+struct PostgresDatabase {
+  std::string url;
+  // Connections in all, split evenly between the IO threads (each thread owns
+  // ceil(pool_size / threads) of them).
+  std::size_t pool_size = 8;
+  // How long a request waits for a free connection before it gets a 503.
+  std::chrono::milliseconds pool_timeout{1000};
+  // Per statement, set as statement_timeout and also enforced by the client.
+  std::chrono::milliseconds statement_timeout{5000};
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+using Database = std::variant<SqliteDatabase, PostgresDatabase>;
 
 struct Config {
   std::string host = "0.0.0.0";
@@ -48,7 +64,12 @@ struct RawSettings {
   std::string host;
   std::string port;
   std::string database_url;
-  std::string database_name;  // the reference's name for the SQLite file
+  std::string database_name;      // the reference's name for the SQLite file
+  std::string database_url_file;  // a file holding DATABASE_URL (a mounted secret)
+  std::string database_pool_size;
+  std::string database_pool_timeout;
+  std::string database_statement_timeout;
+  std::string database_connect_timeout;
   std::string threads;
   std::string log_level;
   std::string log_format;
@@ -65,9 +86,11 @@ struct RawSettings {
 
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw);
 
-// sqlite:///relative/path, sqlite:////absolute/path (SQLAlchemy's convention).
+// sqlite:///relative/path, sqlite:////absolute/path (SQLAlchemy's convention),
+// or postgres://... / postgresql://... (libpq's URI; pool settings at defaults).
 boost::system::result<Database, std::string> parse_database_url(std::string_view url);
-// The URL with any password replaced by "***", safe for logs.
+// The URL with any password (in the user part, or a password= parameter)
+// replaced by "***", safe for logs.
 std::string redact_database_url(std::string_view url);
 
 // Reads KEY=VALUE lines (with optional "export ", quotes and # comments) and
