@@ -1,5 +1,7 @@
 #include "support/test_server.hpp"
 
+#include "support/postgres.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -36,8 +38,8 @@ std::vector<std::string> child_environment(const std::map<std::string, std::stri
   return out;
 }
 
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
-            const std::filesystem::path& cwd, const std::filesystem::path& out, const std::filesystem::path& err) {
+pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::filesystem::path& cwd,
+            const std::filesystem::path& out, const std::filesystem::path& err) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -79,10 +81,18 @@ std::filesystem::path make_temp_dir() {
 }
 
 TestServer::TestServer(ServerOptions options) : dir_(make_temp_dir()) {
-  std::map<std::string, std::string> env{{"PORT", "0"},
-                                         {"HOST", "127.0.0.1"},
-                                         {"THREADS", "2"},
-                                         {"DATABASE_URL", "sqlite:///" + database_path().string()}};
+  std::map<std::string, std::string> env{{"PORT", "0"}, {"HOST", "127.0.0.1"}, {"THREADS", "2"}};
+  const bool own_database = options.env.count("DATABASE_URL") == 0 && options.env.count("DATABASE_URL_FILE") == 0;
+  if (own_database && uses_postgres()) {
+    postgres_ = std::make_unique<TestDatabase>();
+    database_url_ = postgres_->url();
+    env["DATABASE_URL"] = database_url_;
+  } else if (own_database) {
+    database_url_ = "sqlite:///" + database_path().string();
+    env["DATABASE_URL"] = database_url_;
+  } else if (options.env.count("DATABASE_URL") != 0) {
+    database_url_ = options.env["DATABASE_URL"];
+  }
   for (auto& [key, value] : options.env) env[key] = value;
   std::vector<std::string> args{binary_path()};
   if (options.args.empty()) options.args = {"serve"};
@@ -90,14 +100,18 @@ TestServer::TestServer(ServerOptions options) : dir_(make_temp_dir()) {
   pid_ = spawn(args, child_environment(env), dir_, dir_ / "stdout.log", dir_ / "stderr.log");
   if (!options.wait_until_listening) return;
 
-  // The server logs the port it bound: {"msg":"listening",...,"port":N,...}
-  static const std::regex listening(R"re("msg":"listening".*"port":(\d+))re");
+  // The server logs the port it bound: {"msg":"listening",...,"port":N,...},
+  // or with LOG_FORMAT=text: "... INFO  listening host=... port=N ...".
+  static const std::regex listening(R"re("msg":"listening".*"port":(\d+)|INFO  listening .*port=(\d+))re");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch match;
     const std::string text = stdout_text();
     if (std::regex_search(text, match, listening)) {
-      port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
+      port_ = static_cast<std::uint16_t>(std::stoi(match[1].matched ? match[1].str() : match[2].str()));
+      // PostgreSQL: the server listens at once and migrates in the
+      // background; tests expect a server that serves.
+      if (postgres_) wait_until_database_ready();
       return;
     }
     if (!running()) break;
@@ -105,13 +119,35 @@ TestServer::TestServer(ServerOptions options) : dir_(make_temp_dir()) {
   }
   const std::string why = stderr_text() + stdout_text();
   stop(SIGKILL);
+  remove_dir();  // the destructor will not run
   throw std::runtime_error("users-api did not start listening: " + why);
+}
+
+void TestServer::wait_until_database_ready() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string text = stdout_text();
+    if (text.find(R"("msg":"database ready")") != std::string::npos ||
+        text.find("INFO  database ready") != std::string::npos) {
+      return;
+    }
+    if (!running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string why = stderr_text() + stdout_text();
+  stop(SIGKILL);
+  remove_dir();  // the destructor will not run
+  throw std::runtime_error("users-api did not get its PostgreSQL database ready: " + why);
+}
+
+void TestServer::remove_dir() const {
+  std::error_code ignored;
+  if (std::getenv("USERS_API_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir_, ignored);
 }
 
 TestServer::~TestServer() {
   stop(SIGTERM);
-  std::error_code ignored;
-  if (std::getenv("USERS_API_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(dir_, ignored);
+  remove_dir();
 }
 
 bool TestServer::running() const {
@@ -137,8 +173,12 @@ int TestServer::stop(int signal, std::chrono::milliseconds timeout) {
   return exit_status_;
 }
 
-std::string TestServer::stdout_text() const { return read_file(dir_ / "stdout.log"); }
-std::string TestServer::stderr_text() const { return read_file(dir_ / "stderr.log"); }
+std::string TestServer::stdout_text() const {
+  return read_file(dir_ / "stdout.log");
+}
+std::string TestServer::stderr_text() const {
+  return read_file(dir_ / "stderr.log");
+}
 
 RunResult run_binary(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                      const std::filesystem::path& cwd) {

@@ -1,5 +1,8 @@
 // Starts the real users-api binary for a test: its own temporary directory
 // and SQLite file, an ephemeral port, stdout and stderr captured to files.
+// When the tests run against PostgreSQL (USERS_API_TEST_POSTGRES_URL or
+// ..._URL_FILE, see support/postgres.hpp), the default database is instead a
+// fresh PostgreSQL database of its own, dropped when the server is.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,9 +21,13 @@ namespace users::testing {
 // The binary under test: $USERS_API_BINARY, else the one this build made.
 std::string binary_path();
 
+class TestDatabase;
+
 struct ServerOptions {
-  std::map<std::string, std::string> env;  // added to a minimal environment
-  std::vector<std::string> args;           // after the binary name; default: serve
+  // Added to a minimal environment. Unless it names DATABASE_URL or
+  // DATABASE_URL_FILE, the server gets a database of its own.
+  std::map<std::string, std::string> env;
+  std::vector<std::string> args;  // after the binary name; default: serve
   bool wait_until_listening = true;
 };
 
@@ -36,6 +44,8 @@ class TestServer {
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] std::filesystem::path database_path() const { return dir_ / "db.sqlite3"; }
+  // The DATABASE_URL the harness chose (SQLite file or PostgreSQL database).
+  [[nodiscard]] const std::string& database_url() const { return database_url_; }
 
   // Sends `signal` and waits up to `timeout` for the exit; the exit status,
   // or -1 if it had to be killed. Further calls return the same status.
@@ -45,7 +55,12 @@ class TestServer {
   [[nodiscard]] std::string stderr_text() const;
 
  private:
+  void wait_until_database_ready();
+  void remove_dir() const;
+
   std::filesystem::path dir_;
+  std::unique_ptr<TestDatabase> postgres_;
+  std::string database_url_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
   int exit_status_ = -2;
