@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build run test test-release test-asan bench format format-check lint clean
+.PHONY: help deps build run test test-release test-asan image bench format format-check lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -32,9 +32,13 @@ test-asan:
 	@cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-bench: build ## Throughput against nginx on this machine (not a test)
+image: ## Build the container image localhost/users-api:dev with buildah (docs/CONTAINER.md)
+	@scripts/image/build.sh
+
+bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL (not a test)
 	@scripts/install-deps bench
 	bench/run.sh
+	bench/postgres.sh
 
 # The project's own C++ (test fixtures with deliberate defects excluded).
 CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/unit/*.cpp' 'tests/storage/*.cpp' 'tests/api/*.cpp' \
