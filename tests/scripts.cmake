@@ -16,4 +16,24 @@ if(USERS_API_SCRIPT_TESTS)
   users_api_script_test(openapi.document tests/openapi/check.sh TIMEOUT 600 LABEL openapi)
   users_api_script_test(metrics.promtool tests/metrics/check.sh TIMEOUT 900 LABEL metrics)
   users_api_script_test(browser.chromium tests/browser/check.sh TIMEOUT 900 LABEL browser)
+
+  # The container image, run for real with buildah/podman (no Docker engine
+  # needed). The fixture image.build builds it once per ctest run from the
+  # work tree (scripts/image/build.sh, localhost/users-api:dev), or takes
+  # USERS_API_IMAGE as it is when that names an existing image; the checks
+  # that need it then run against it, never rebuilding, one at a time (each
+  # starts containers and publishes ports). If the build fails they are not
+  # run. Select them all with `ctest --preset release -L image`.
+  set(image_glue "${PROJECT_SOURCE_DIR}/tests/image/ctest_image.sh")
+  add_test(NAME image.build COMMAND bash "${image_glue}" build WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
+  set_tests_properties(image.build PROPERTIES FIXTURES_SETUP image RUN_SERIAL TRUE TIMEOUT 3600
+                       SKIP_RETURN_CODE 77 LABELS image)
+  function(users_api_image_test name script timeout)
+    add_test(NAME ${name} COMMAND bash "${image_glue}" run ${script} WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}")
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED image RUN_SERIAL TRUE TIMEOUT ${timeout}
+                         SKIP_RETURN_CODE 77 LABELS image)
+  endfunction()
+  users_api_image_test(image.container tests/image/image_test.sh 900)
+  users_api_image_test(image.compose tests/image/compose_test.sh 1200)
+  users_api_image_test(deploy.k8s_play tests/deploy/k8s/play.sh 600)
 endif()
