@@ -325,6 +325,17 @@ asio::awaitable<PgResult<ResultHandle>> AsyncConnection::execute_prepared(const 
   co_return co_await finish_query();
 }
 
+asio::awaitable<PgResult<ResultHandle>> AsyncConnection::execute_params(const char* sql,
+                                                                        std::span<const char* const> params) {
+  if (!conn_) co_return PgError{StoreError::Kind::kUnavailable, "", "not connected"};
+  if (PQsendQueryParams(conn_.get(), sql, static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr,
+                        0) == 0) {
+    co_return broken("cannot send a statement");
+  }
+  arm(Clock::now() + settings_->statement_timeout + kClientGrace);
+  co_return co_await finish_query();
+}
+
 // Sends what libpq has buffered, then reads every result of the statement
 // (libpq needs all of them read before the next one). The deadline is armed.
 asio::awaitable<PgResult<ResultHandle>> AsyncConnection::finish_query() {

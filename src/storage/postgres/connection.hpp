@@ -49,6 +49,10 @@ class AsyncConnection {
   boost::asio::awaitable<PgResult<ResultHandle>> execute_prepared(const char* name,
                                                                   std::span<const char* const> params);
 
+  // Runs one statement with `params` as text values, unprepared (parsed and
+  // planned on every call: for statements whose shape varies).
+  boost::asio::awaitable<PgResult<ResultHandle>> execute_params(const char* sql, std::span<const char* const> params);
+
   // Drops the connection; the next use must connect() again.
   void close();
 

@@ -1,17 +1,22 @@
 #include "storage/postgres/postgres_store.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <charconv>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -73,13 +78,74 @@ constexpr std::size_t kWaitersPerConnection = 32;
 
 std::atomic<std::uint64_t> next_store_id{1};
 
-// Each thread's pool for each store it has used. A store id is never reused,
-// so entries left by a destroyed store never match again.
+// Group commit for creates. A create that arrives while another create of
+// its thread is running waits; when that one is done, everything waiting goes
+// as one INSERT: one round trip and one commit (one WAL flush) for all of
+// them, as the SQLite writer does. Under load this is what lets durable
+// commits (an fdatasync each) keep up.
+constexpr std::size_t kMaxCreatesPerInsert = 256;
+constexpr std::size_t kMaxWaitingCreatesPerThread = 1024;
+
+// One create waiting in its own coroutine frame. Whoever runs the INSERT
+// sets `outcome` and cancels `wake`.
+struct PendingCreate {
+  const std::string* dni = nullptr;
+  const std::string* name = nullptr;
+  asio::steady_timer* wake = nullptr;
+  bool taken = false;  // in an INSERT that is running: must wait for it
+  std::optional<StoreResult<UserId>> outcome;
+};
+
+struct CreateQueue {
+  std::deque<PendingCreate*> waiting;
+  bool running = false;
+};
+
+// Takes a create that was never run out of the queue if its frame goes away
+// (its coroutine destroyed with the io_context at exit).
+class WaitingCreate {
+ public:
+  WaitingCreate(CreateQueue& queue, PendingCreate& pending) : queue_(queue), pending_(pending) {
+    queue_.waiting.push_back(&pending_);
+  }
+  WaitingCreate(const WaitingCreate&) = delete;
+  WaitingCreate& operator=(const WaitingCreate&) = delete;
+  WaitingCreate(WaitingCreate&&) = delete;
+  WaitingCreate& operator=(WaitingCreate&&) = delete;
+  ~WaitingCreate() {
+    if (pending_.taken) return;
+    if (const auto it = std::find(queue_.waiting.begin(), queue_.waiting.end(), &pending_);
+        it != queue_.waiting.end()) {
+      queue_.waiting.erase(it);
+    }
+  }
+
+ private:
+  CreateQueue& queue_;
+  PendingCreate& pending_;
+};
+
+// Each thread's pool and create queue for each store it has used. A store id
+// is never reused, so entries left by a destroyed store never match again.
 struct ThreadPoolEntry {
   std::uint64_t store_id = 0;
   ConnectionPool* pool = nullptr;
+  CreateQueue* creates = nullptr;
 };
 thread_local std::vector<ThreadPoolEntry> t_pools;
+
+// "INSERT ... VALUES ($1, $2), ($3, $4), ... ON CONFLICT (dni) DO NOTHING
+// RETURNING id, dni" for `rows` users. A dni already taken (by a stored user
+// or earlier in the same list) returns no row; a duplicate id (a sequence
+// behind rows inserted by hand) still fails the statement, as a 500.
+std::string insert_many_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO api_user (dni, name) VALUES ";
+  for (std::size_t row = 0; row < rows; ++row) {
+    sql += fmt::format("{}(${}, ${})", row == 0 ? "" : ", ", 2 * row + 1, 2 * row + 2);
+  }
+  sql += " ON CONFLICT (dni) DO NOTHING RETURNING id, dni";
+  return sql;
+}
 
 // PostgreSQL text cannot hold NUL; validation refuses it long before, but a
 // NUL must never silently cut a value short (libpq takes C strings).
@@ -209,11 +275,26 @@ class Store final : public PostgresStore {
 
   asio::awaitable<StoreResult<User>> create(std::string dni, std::string name) override {
     if (has_nul(dni) || has_nul(name)) co_return nul_error();
-    const std::array params{dni.c_str(), name.c_str()};
-    auto result = co_await run(kInsertUser, params);
-    if (!result) co_return result.error();
-    if (PQntuples(result->get()) != 1) co_return StoreError{Kind::kInternal, "INSERT returned no id"};
-    auto id = int_at(result->get(), 0, 0);
+    if (!ready()) co_return not_ready();
+    const auto executor = co_await asio::this_coro::executor;
+    auto state = this_thread_state(executor);
+    if (!state) co_return state.error();
+    CreateQueue& queue = *state->creates;
+    if (queue.waiting.size() >= kMaxWaitingCreatesPerThread) {
+      co_return StoreError{Kind::kBusy, fmt::format("{} creates already wait on this thread", queue.waiting.size())};
+    }
+    asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
+    PendingCreate self{&dni, &name, &wake, false, std::nullopt};
+    const WaitingCreate waiting(queue, self);
+    while (!self.outcome) {
+      if (!queue.running) {
+        auto running = run_creates(*state->pool, queue);
+        co_await std::move(running);
+      } else {
+        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    auto id = std::move(*self.outcome);
     if (!id) co_return id.error();
     co_return User{*id, std::move(dni), std::move(name)};
   }
@@ -249,13 +330,72 @@ class Store final : public PostgresStore {
   asio::awaitable<StoreResult<ResultHandle>> run(const Prepared& statement, std::span<const char* const> params) {
     if (!ready()) co_return not_ready();
     const auto executor = co_await asio::this_coro::executor;
-    auto pool = this_thread_pool(executor);
-    if (!pool) co_return pool.error();
-    auto lease = co_await (*pool)->acquire();
+    auto state = this_thread_state(executor);
+    if (!state) co_return state.error();
+    auto lease = co_await state->pool->acquire();
     if (!lease) co_return lease.error();
     auto result = co_await lease->connection().execute_prepared(statement.name, params);
     if (!result) co_return result.error().to_store_error();
     co_return std::move(*result);
+  }
+
+  // Runs the creates at the front of the queue as one INSERT, hands each its
+  // outcome, and wakes them and the next in line (the next to run one).
+  asio::awaitable<void> run_creates(ConnectionPool& pool, CreateQueue& queue) {
+    queue.running = true;
+    std::vector<PendingCreate*> batch;
+    while (!queue.waiting.empty() && batch.size() < kMaxCreatesPerInsert) {
+      batch.push_back(queue.waiting.front());
+      batch.back()->taken = true;
+      queue.waiting.pop_front();
+    }
+    auto inserting = insert_users(pool, batch);
+    co_await std::move(inserting);
+    queue.running = false;
+    for (PendingCreate* pending : batch) pending->wake->cancel();
+    if (!queue.waiting.empty()) queue.waiting.front()->wake->cancel();
+  }
+
+  // Sets the outcome of every create in `batch`.
+  asio::awaitable<void> insert_users(ConnectionPool& pool, const std::vector<PendingCreate*>& batch) {
+    auto fail_all = [&batch](const StoreError& error) {
+      for (PendingCreate* pending : batch) pending->outcome = error;
+    };
+    auto lease = co_await pool.acquire();
+    if (!lease) co_return fail_all(lease.error());
+    if (batch.size() == 1) {
+      // Alone: the prepared single-row INSERT (a taken dni is its 23505).
+      const std::array params{batch[0]->dni->c_str(), batch[0]->name->c_str()};
+      auto result = co_await lease->connection().execute_prepared(kInsertUser.name, params);
+      if (!result) co_return fail_all(result.error().to_store_error());
+      if (PQntuples(result->get()) != 1) co_return fail_all(StoreError{Kind::kInternal, "INSERT returned no id"});
+      auto id = int_at(result->get(), 0, 0);
+      batch[0]->outcome = id ? StoreResult<UserId>(*id) : StoreResult<UserId>(id.error());
+      co_return;
+    }
+    std::vector<const char*> params;
+    params.reserve(batch.size() * 2);
+    for (const PendingCreate* pending : batch) {
+      params.push_back(pending->dni->c_str());
+      params.push_back(pending->name->c_str());
+    }
+    const std::string sql = insert_many_sql(batch.size());
+    auto result = co_await lease->connection().execute_params(sql.c_str(), params);
+    if (!result) co_return fail_all(result.error().to_store_error());
+    // Each returned row is the first create of the batch with that dni.
+    const PGresult* rows = result->get();
+    for (int row = 0; row < PQntuples(rows); ++row) {
+      auto id = int_at(rows, row, 0);
+      const auto dni = text_at(rows, row, 1);
+      for (PendingCreate* pending : batch) {
+        if (pending->outcome || *pending->dni != dni) continue;
+        pending->outcome = id ? StoreResult<UserId>(*id) : StoreResult<UserId>(id.error());
+        break;
+      }
+    }
+    for (PendingCreate* pending : batch) {
+      if (!pending->outcome) pending->outcome = StoreError{Kind::kDniTaken, {}};
+    }
   }
 
   StoreError not_ready() const {
@@ -263,7 +403,7 @@ class Store final : public PostgresStore {
     return StoreError{Kind::kUnavailable, reason_};
   }
 
-  StoreResult<ConnectionPool*> this_thread_pool(const asio::any_io_executor& executor) {
+  StoreResult<ThreadPoolEntry> this_thread_state(const asio::any_io_executor& executor) {
     const auto* context = &asio::query(executor, asio::execution::context);
     for (const auto& entry : t_pools) {
       if (entry.store_id != id_) continue;
@@ -272,16 +412,18 @@ class Store final : public PostgresStore {
       if (entry.pool->context() != context) {
         return StoreError{Kind::kInternal, "PostgreSQL store used from a second io_context on one thread"};
       }
-      return entry.pool;
+      return entry;
     }
     auto pool = std::make_unique<ConnectionPool>(executor, settings_, pool_options_, health_);
-    ConnectionPool* raw = pool.get();
+    auto creates = std::make_unique<CreateQueue>();
+    const ThreadPoolEntry entry{id_, pool.get(), creates.get()};
     {
       const std::lock_guard lock(pools_mutex_);
       pools_.push_back(std::move(pool));
+      create_queues_.push_back(std::move(creates));
     }
-    t_pools.push_back(ThreadPoolEntry{id_, raw});
-    return raw;
+    t_pools.push_back(entry);
+    return entry;
   }
 
   // Applies migrations, retrying until they succeed or the store closes.
@@ -345,6 +487,7 @@ class Store final : public PostgresStore {
 
   std::mutex pools_mutex_;
   std::vector<std::unique_ptr<ConnectionPool>> pools_;
+  std::vector<std::unique_ptr<CreateQueue>> create_queues_;
 
   // The start-up thread's own loop and connection (touched only there).
   asio::io_context startup_io_{1};
