@@ -40,8 +40,11 @@ COPY . .
 # The project's release preset without the tests, stripped at link time. Then
 # the runtime root: the binary, every shared object ldd names (the loader
 # too), /etc/passwd and /etc/group for uid/gid 10001, the CA bundle (TLS to
-# PostgreSQL), /data owned by that user; and a run of the binary inside that
-# root, to prove nothing is missing.
+# PostgreSQL), /data owned by that user, the dpkg record of every Debian
+# package a copied file comes from (in /var/lib/dpkg/status.d/, as distroless
+# images keep them, so that scanners such as Trivy see the packages and their
+# versions); and a run of the binary inside that root, to prove nothing is
+# missing.
 ARG BUILD_JOBS=
 RUN cmake --preset release -DUSERS_API_TESTS=OFF -DCMAKE_EXE_LINKER_FLAGS=-s >/dev/null \
  && cmake --build --preset release --parallel ${BUILD_JOBS} \
@@ -52,6 +55,15 @@ RUN cmake --preset release -DUSERS_API_TESTS=OFF -DCMAKE_EXE_LINKER_FLAGS=-s >/d
       'users-api:x:10001:10001:users-api:/nonexistent:/usr/sbin/nologin' >/runtime/etc/passwd \
  && printf '%s\n' 'root:x:0:' 'users-api:x:10001:' >/runtime/etc/group \
  && cp /etc/ssl/certs/ca-certificates.crt /runtime/etc/ssl/certs/ca-certificates.crt \
+ && mkdir -p /runtime/var/lib/dpkg/status.d \
+ && for lib in $(ldd build/release/users-api | grep -o '/[^ ]*'); do \
+      real=$(realpath "$lib") \
+      && owner=$(dpkg -S "*/$(basename "$(dirname "$real")")/$(basename "$real")") \
+      && echo "${owner%%:*}" >>/tmp/packages || exit 1; \
+    done \
+ && for pkg in $(sort -u /tmp/packages) ca-certificates; do \
+      dpkg-query -s "$pkg" >"/runtime/var/lib/dpkg/status.d/$pkg" || exit 1; \
+    done \
  && chown 10001:10001 /runtime/data \
  && chmod 0750 /runtime/data \
  && chmod 1777 /runtime/tmp \
@@ -83,7 +95,7 @@ ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=1970-01-01T00:00:00Z
 LABEL org.opencontainers.image.title="users-api" \
-      org.opencontainers.image.description="Users REST service (C++20, Boost.Beast, SQLite)" \
+      org.opencontainers.image.description="Users REST service (C++20, Boost.Beast, SQLite or PostgreSQL)" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \

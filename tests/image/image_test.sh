@@ -175,6 +175,22 @@ else
   fail "no shell in the image: /bin/sh is not found" "$(grep -v 'level=error' "$tmp/shell.out" | tail -n 3)"
 fi
 
+# Scanners (Trivy, Grype) find the Debian packages the libraries come from:
+# one dpkg record each in /var/lib/dpkg/status.d/, as distroless images have.
+containers+=("$suffix-files")
+image_podman create --ulimit host --name "$suffix-files" "$image" >/dev/null 2>>"$tmp/podman.err"
+records=$(image_podman cp "$suffix-files:/var/lib/dpkg/status.d" - 2>>"$tmp/podman.err" | tar -t 2>/dev/null |
+  sed -n 's|^status.d/\(.\+\)$|\1|p' | sort | tr '\n' ' ')
+for pkg in libc6 libstdc++6 libpq5 libsqlite3-0 libboost-json1.81.0 ca-certificates; do
+  if [[ " $records" == *" $pkg "* ]]; then
+    pass "dpkg record for $pkg in the image"
+  else
+    fail "dpkg record for $pkg in the image" "records: $records"
+  fi
+done
+expect_match "dpkg record has the package's version" \
+  "$(image_podman cp "$suffix-files:/var/lib/dpkg/status.d/libpq5" - 2>/dev/null | tar -xO 2>/dev/null)" $'\nVersion: 15\\.'
+
 # --- Running: read-only root, no capabilities, a volume on /data ------------
 volume="$suffix-data"
 volumes+=("$volume")
