@@ -5,7 +5,7 @@
 #   postgres_cluster.sh init DIR [--tcp]   lay out DIR (data, socket, url), do not start
 #   postgres_cluster.sh start DIR [--tcp]  init if needed, then start (waits until it accepts)
 #   postgres_cluster.sh stop DIR           fast shutdown, keeping the data
-#   postgres_cluster.sh destroy DIR        stop at once and remove DIR
+#   postgres_cluster.sh destroy DIR        stop at once and remove DIR (its log is kept as DIR.last.log)
 #   postgres_cluster.sh fresh DIR [--tcp]  destroy what an aborted run left, then start
 #
 # DIR/url holds the superuser's URL over the socket; with --tcp the cluster
@@ -143,6 +143,8 @@ case "$command" in
   stop) do_stop fast ;;
   destroy)
     do_stop immediate
+    # The server's log outlives the cluster, for a look after a failed run.
+    [ -f "$dir/log" ] && cp "$dir/log" "$dir.last.log"
     rm -rf "$dir"
     ;;
   fresh)
