@@ -28,14 +28,6 @@ namespace {
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 
-// Server options with `env` added to the harness's environment.
-ServerOptions with_env(std::map<std::string, std::string> env, std::vector<std::string> args = {}) {
-  ServerOptions options;
-  options.env = std::move(env);
-  options.args = std::move(args);
-  return options;
-}
-
 constexpr std::string_view kUserAlreadyExists = R"({"detail":"User already exists"})";
 constexpr std::string_view kDniTaken = R"({"dni":["user with this dni already exists."]})";
 

@@ -33,14 +33,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Server options with `env` added to the harness's environment.
-ServerOptions with_env(std::map<std::string, std::string> env, std::vector<std::string> args = {}) {
-  ServerOptions options;
-  options.env = std::move(env);
-  options.args = std::move(args);
-  return options;
-}
-
 std::string read_text(const fs::path& path) {
   std::ifstream file(path);
   std::stringstream contents;

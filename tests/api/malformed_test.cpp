@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "support/http_client.hpp"
+#include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
 namespace users::testing {
@@ -30,80 +31,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
-
-// Server options with `env` added to the harness's environment.
-ServerOptions with_env(std::map<std::string, std::string> env, std::vector<std::string> args = {}) {
-  ServerOptions options;
-  options.env = std::move(env);
-  options.args = std::move(args);
-  return options;
-}
-
-// A plain blocking socket, for tests that must control every byte.
-class RawConnection {
- public:
-  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      if (fd_ >= 0) ::close(fd_);
-      throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
-    }
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-  RawConnection(RawConnection&&) = delete;
-  RawConnection& operator=(RawConnection&&) = delete;
-  ~RawConnection() { ::close(fd_); }
-
-  bool send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads until `enough(received())` holds, the peer closes, or `timeout`
-  // passes; returns whether `enough` held.
-  bool read_until(const std::function<bool(std::string_view)>& enough, milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (enough && enough(received_)) return true;
-      if (closed_) return false;
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd poll_fd{fd_, POLLIN, 0};
-      const int ready = ::poll(&poll_fd, 1, static_cast<int>(left));
-      if (ready <= 0) continue;
-      char chunk[16384];
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        closed_ = true;
-        continue;
-      }
-      received_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
-  bool wait_closed(milliseconds timeout) {
-    read_until(nullptr, timeout);
-    return closed_;
-  }
-
-  [[nodiscard]] const std::string& received() const { return received_; }
-  [[nodiscard]] bool closed() const { return closed_; }
-
- private:
-  int fd_;
-  std::string received_;
-  bool closed_ = false;
-};
 
 // Every complete response at the start of `raw`, in order. `head` lists, per
 // response, whether it answers a HEAD (no body follows).

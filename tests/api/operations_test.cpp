@@ -15,12 +15,6 @@ namespace {
 namespace bhttp = boost::beast::http;
 using namespace std::chrono_literals;
 
-ServerOptions with_env(std::map<std::string, std::string> env) {
-  ServerOptions options;
-  options.env = std::move(env);
-  return options;
-}
-
 // Waits until the server's stdout has a line matching `pattern`.
 bool wait_for_log(const TestServer& server, const std::string& pattern) {
   const std::regex wanted(pattern);

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace users::testing {
@@ -30,6 +31,14 @@ struct ServerOptions {
   std::vector<std::string> args;  // after the binary name; default: serve
   bool wait_until_listening = true;
 };
+
+// Server options with `env` added to the harness's environment.
+inline ServerOptions with_env(std::map<std::string, std::string> env, std::vector<std::string> args = {}) {
+  ServerOptions options;
+  options.env = std::move(env);
+  options.args = std::move(args);
+  return options;
+}
 
 class TestServer {
  public:
