@@ -3,42 +3,44 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build run test test-release test-asan image bench format format-check lint clean
+.PHONY: help deps build run test test-release test-asan fresh-check image bench format format-check lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-deps: ## Install the Debian packages needed to build
+deps: ## Install the Debian packages needed to build the server
 	@scripts/install-deps build
 
-build: deps ## Build the release binary at build/release/users-api
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+build: deps ## Build the server alone (no test suites) at build/server/users-api
+	@echo "build: cmake --preset server (build/server)"
+	@cmake --preset server >/dev/null
+	@cmake --build --preset server -j $(JOBS)
 
 run: build ## Build, then serve the API on SQLite at port 8000
-	exec build/release/users-api serve
+	exec build/server/users-api serve
 
-test: ## Install what is missing, build, and run every test (release and ASan/UBSan)
+test: ## Install what is missing, build, and run every test (release and ASan/UBSan), one summary
 	@scripts/install-deps test
-	@$(MAKE) --no-print-directory test-release test-asan
+	@scripts/run-tests
 
-test-release:
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
-	ctest --preset release -j $(JOBS)
+test-release: ## Only the release preset's tests
+	@scripts/install-deps test
+	@TEST_PRESETS=release scripts/run-tests
 
-test-asan:
-	@cmake --preset asan >/dev/null
-	@cmake --build --preset asan -j $(JOBS)
-	ctest --preset asan -j $(JOBS)
+test-asan: ## Only the ASan/UBSan preset's tests
+	@scripts/install-deps test
+	@TEST_PRESETS=asan scripts/run-tests
+
+fresh-check: ## make run and make test on a fresh Debian bookworm root (debootstrap; not part of make test)
+	@scripts/fresh-check
 
 image: ## Build the container image localhost/users-api:dev with buildah (docs/CONTAINER.md)
 	@scripts/image/build.sh
 
 bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL (not a test)
 	@scripts/install-deps bench
-	bench/run.sh
-	bench/postgres.sh
+	USERS_API_BINARY=$(CURDIR)/build/server/users-api bench/run.sh
+	USERS_API_BINARY=$(CURDIR)/build/server/users-api bench/postgres.sh
 
 # The project's own C++ (test fixtures with deliberate defects excluded).
 CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/unit/*.cpp' 'tests/storage/*.cpp' 'tests/api/*.cpp' \

@@ -28,30 +28,11 @@ fatal() {
   exit 1
 }
 
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || fatal "not root and no sudo: cannot install missing Debian packages"
-  as_root=(sudo)
-fi
-apt_install() { # packages...
-  echo "installing Debian packages: $*"
-  local log
-  log=$(mktemp)
-  if ! DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "$@" >"$log" 2>&1; then
-    # A machine that never ran apt-get update has no package lists. (The lock
-    # timeout lets checks that ctest runs in parallel install one after another.)
-    "${as_root[@]}" apt-get update -o DPkg::Lock::Timeout=300 -qq >>"$log" 2>&1
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "$@" >>"$log" 2>&1 ||
-      { cat "$log" >&2; rm -f "$log"; return 1; }
-  fi
-  rm -f "$log"
-}
+# shellcheck source=../lib/tools.sh
+source "$ROOT/tests/lib/tools.sh"
 
 # --- tools ---------------------------------------------------------------------------------
-command -v node >/dev/null 2>&1 || apt_install nodejs || fatal "could not install nodejs"
-command -v npm >/dev/null 2>&1 || apt_install npm || fatal "could not install npm"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || fatal "node $(node --version) is too old: need >= 20 (playwright-core)"
+ensure_node || fatal "no Node.js >= 20 could be installed (playwright-core)"
 if [ ! -x "$CHROMIUM" ]; then
   # (fontconfig, which chromium depends on, brings a font: fonts-dejavu-core.)
   apt_install chromium || fatal "could not install Debian package chromium"

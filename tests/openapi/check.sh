@@ -28,28 +28,11 @@ fatal() {
   exit 1
 }
 
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || fatal "not root and no sudo: cannot install missing Debian packages"
-  as_root=(sudo)
-fi
-apt_install() { # packages...
-  echo "installing Debian packages: $*"
-  local log
-  log=$(mktemp)
-  if ! DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "$@" >"$log" 2>&1; then
-    "${as_root[@]}" apt-get update -o DPkg::Lock::Timeout=300 -qq >>"$log" 2>&1
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends "$@" >>"$log" 2>&1 ||
-      { cat "$log" >&2; rm -f "$log"; return 1; }
-  fi
-  rm -f "$log"
-}
+# shellcheck source=../lib/tools.sh
+source "$ROOT/tests/lib/tools.sh"
 
 # --- tools ---------------------------------------------------------------------------------
-command -v node >/dev/null 2>&1 || apt_install nodejs || fatal "could not install nodejs"
-command -v npm >/dev/null 2>&1 || apt_install npm || fatal "could not install npm"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || fatal "node $(node --version) is too old: need >= 20"
+ensure_node || fatal "no Node.js >= 20 could be installed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/users-api-openapi.XXXXXX")
 server_pid=

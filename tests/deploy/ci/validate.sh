@@ -11,20 +11,15 @@
 #     before rollout, rollback on failure, coverage floor, ...)
 #   - the SARIF converter used by CI, on recorded and live tool output
 # Each check also runs against a deliberately broken fixture it must reject.
-# Exit status: 0 all passed, 1 a check failed, 77 skipped (no Node.js here).
+# Exit status: 0 all passed, 1 a check failed. Installs Node.js >= 20 when
+# missing (tests/lib/tools.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "SKIPPED: node/npm not installed (the CI 'delivery' job runs these checks)"
-  exit 77
-fi
-major="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$major" -lt 20 ]; then
-  echo "SKIPPED: Node.js $major is older than 20"
-  exit 77
-fi
+# shellcheck source=../../lib/tools.sh
+source "$root/tests/lib/tools.sh"
+ensure_node || { echo "FAIL no Node.js >= 20 could be installed"; exit 1; }
 if [ ! -d "$here/node_modules" ]; then
   echo "tests/deploy/ci: installing the pinned npm packages (npm ci)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)

@@ -104,7 +104,9 @@ trap 'exit 143' TERM
 if ! command -v podman >/dev/null && [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
   skip "podman is missing and cannot be installed (neither root nor sudo)"
 fi
-command -v kubectl >/dev/null || fail "kubectl not found: it renders the overlay (kubectl kustomize)"
+# shellcheck source=../../lib/tools.sh
+source "$root/tests/lib/tools.sh"
+! reason=$(kustomize_missing) || skip "$reason"
 image_install_tools
 image_apt_install python3-yaml curl
 image_setup_env

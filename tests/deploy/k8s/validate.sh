@@ -12,10 +12,11 @@
 # 3. Two deliberately broken kustomizations (an unknown field, a missing
 #    probe) are rendered through kubectl too, and the validator must fail on
 #    each with exactly the expected finding.
-# No cluster is needed. Needs kubectl (with kustomize), node >= 18 and npm;
-# installs the pinned npm packages with `npm ci` when they are missing or stale.
-# Prints PASS/FAIL per step and "deploy.k8s: N passed, M failed"; exits 1 on
-# any failure.
+# No cluster is needed. Needs kubectl >= 1.27 (kustomize v5): without it the
+# check is skipped (exit 77) with the reason. Installs Node.js >= 20 when missing
+# (tests/lib/tools.sh) and the pinned npm packages with `npm ci` when they are
+# missing or stale. Prints PASS/FAIL per step and "deploy.k8s: N passed, M
+# failed"; exits 1 on any failure.
 
 set -uo pipefail
 
@@ -33,13 +34,11 @@ fatal() {
   exit 1
 }
 
-# --- tools: missing tools are failures, never skips ---------------------------
-command -v kubectl >/dev/null 2>&1 ||
-  fatal "kubectl not found: it renders the overlays (kubectl kustomize); install kubectl with kustomize"
-command -v node >/dev/null 2>&1 || fatal "node not found: install Node.js >= 18 (Debian package nodejs)"
-command -v npm >/dev/null 2>&1 || fatal "npm not found: install npm (Debian package npm)"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 18 ] || fatal "node $(node --version) is too old: need >= 18"
+# --- tools -------------------------------------------------------------------
+# shellcheck source=../../lib/tools.sh
+source "$ROOT/tests/lib/tools.sh"
+! reason=$(kustomize_missing) || skip_check "$reason"
+ensure_node || fatal "no Node.js >= 20 could be installed"
 echo "tools: kubectl $(kubectl version --client 2>/dev/null | tr '\n' ' ' | sed 's/ *$//'), node $(node --version)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/users-api-k8s.XXXXXX")

@@ -10,20 +10,43 @@
 #      the same tests on mutated copies (public database, wildcard trust) must
 #      fail.
 # Nothing here talks to AWS or downloads anything but the pinned npm packages.
-# Exit status: 0 passed, 1 a check failed, 77 skipped (terraform or Node.js missing).
+# Usage: validate.sh [fmt|structure|plan|all] (ctest runs the three parts as
+# deploy.terraform.{fmt,structure,plan}). Exit status: 0 passed, 1 a check
+# failed, 77 skipped (the part's tool is missing: terraform, or the provider mirror).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 tf_dir="$root/deploy/terraform"
+# shellcheck source=../../lib/tools.sh
+source "$root/tests/lib/tools.sh"
 
-if ! command -v terraform >/dev/null 2>&1; then
-  echo "SKIPPED: terraform not installed"
-  exit 77
+# One part per ctest entry, so that a part whose tool is missing is reported as
+# skipped on its own while the others run: fmt and plan need terraform, which
+# no Debian or npm package provides; structure needs only Node.js (installed
+# when missing) and npm's hcl2json.
+part="${1:-all}"
+case "$part" in
+  fmt | structure | plan | all) ;;
+  *) echo "usage: validate.sh [fmt|structure|plan|all]" >&2; exit 2 ;;
+esac
+wants() { [ "$part" = all ] || [ "$part" = "$1" ]; }
+plugin_dir="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
+if { wants fmt || wants plan; } && ! command -v terraform >/dev/null 2>&1; then
+  [ "$part" = all ] || skip_check "terraform is not installed and no Debian or npm package provides it: install it from HashiCorp (developer.hashicorp.com/terraform/install); the structure part runs without it"
+  echo "SKIP  terraform fmt and terraform test: terraform is not installed"
 fi
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "SKIPPED: node/npm not installed (needed for the HCL structure checks)"
-  exit 77
+# Unpacked (this machine image) or packed (`terraform providers mirror`, as CI makes it) layout.
+have_provider_mirror() {
+  compgen -G "$plugin_dir/registry.terraform.io/hashicorp/aws/5.*/*/terraform-provider-aws_*" > /dev/null ||
+    compgen -G "$plugin_dir/registry.terraform.io/hashicorp/aws/terraform-provider-aws_5.*.zip" > /dev/null
+}
+if [ "$part" = plan ] && ! have_provider_mirror; then
+  skip_check "terraform test needs an AWS provider 5.x mirror at $plugin_dir (terraform providers mirror, where the Terraform registry is reachable; then set TF_PLUGIN_DIR)"
 fi
+if wants structure; then
+  ensure_node || { echo "FAIL no Node.js >= 20 could be installed (needed for the HCL structure checks)"; exit 1; }
+fi
+have_terraform() { command -v terraform >/dev/null 2>&1; }
 
 # No network: no version check-ins, no CLI configuration from the home directory.
 export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
@@ -43,9 +66,13 @@ fail() {
 }
 skip() { echo "SKIP  $1" | tee -a "$results"; }
 
-echo "$(terraform version | head -n 1), node $(node --version)"
+tools=()
+have_terraform && tools+=("$(terraform version | head -n 1)")
+wants structure && tools+=("node $(node --version)")
+echo "part ${part}; tools: ${tools[*]}"
 
 # --- 1. formatting -----------------------------------------------------------
+if wants fmt && have_terraform; then
 if terraform fmt -check -recursive -no-color "$tf_dir" > "$scratch/fmt.log" 2>&1; then
   pass "terraform fmt -check -recursive deploy/terraform"
 else
@@ -61,8 +88,10 @@ if terraform fmt -check -recursive -no-color "$here/fixtures/broken" > /dev/null
 else
   pass "terraform fmt -check rejects the misformatted fixture"
 fi
+fi
 
 # --- 2. structure (hcl2json) ----------------------------------------------------
+if wants structure; then
 if [ ! -d "$here/node_modules" ]; then
   echo "tests/deploy/terraform: installing the pinned npm packages (npm ci)"
   if ! (cd "$here" && npm ci --no-audit --no-fund --loglevel=error); then
@@ -77,12 +106,12 @@ grep -E '^(PASS|FAIL|SKIP)' "$scratch/structure.log" >> "$results"
 if [ "$structure_status" -ne 0 ] && ! grep -q '^FAIL' "$scratch/structure.log"; then
   fail "the structure checks crashed" "$scratch/structure.log"
 fi
+fi
 
 # --- 3. terraform test (validation and mocked plans), from a local provider mirror
-plugin_dir="${TF_PLUGIN_DIR:-/opt/tf-plugins}"
-# Unpacked (this machine image) or packed (`terraform providers mirror`, as CI makes it) layout.
-if ! compgen -G "$plugin_dir/registry.terraform.io/hashicorp/aws/5.*/*/terraform-provider-aws_*" > /dev/null &&
-  ! compgen -G "$plugin_dir/registry.terraform.io/hashicorp/aws/terraform-provider-aws_5.*.zip" > /dev/null; then
+if ! wants plan || ! have_terraform; then
+  :
+elif ! have_provider_mirror; then
   skip "terraform test (validate + mocked plans): no AWS provider 5.x mirror at $plugin_dir (set TF_PLUGIN_DIR to a provider mirror)"
 else
   good="$scratch/good"
@@ -152,5 +181,5 @@ passed=$(grep -c '^PASS' "$results")
 failed=$(grep -c '^FAIL' "$results")
 skipped=$(grep -c '^SKIP' "$results")
 echo
-echo "tests/deploy/terraform: ${passed} passed, ${failed} failed, ${skipped} skipped"
+echo "tests/deploy/terraform ${part}: ${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
