@@ -39,8 +39,8 @@ image: ## Build the container image localhost/users-api:dev with buildah (docs/C
 
 bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL (not a test)
 	@scripts/install-deps bench
-	USERS_API_BINARY=$(CURDIR)/build/server/users-api bench/run.sh
-	USERS_API_BINARY=$(CURDIR)/build/server/users-api bench/postgres.sh
+	bench/run.sh
+	bench/postgres.sh
 
 # The project's own C++ (test fixtures with deliberate defects excluded).
 CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/unit/*.cpp' 'tests/storage/*.cpp' 'tests/api/*.cpp' \

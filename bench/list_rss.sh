@@ -7,7 +7,7 @@
 #
 # Usage: bench/list_rss.sh [N]        (default 1000000)
 # Settings (environment):
-#   USERS_API_BINARY  the server (default build/release/users-api)
+#   USERS_API_BINARY  the server (default build/server/users-api, as make build makes it)
 #   THREADS           users-api IO threads (default nproc)
 #   FETCHES           how many times to fetch the list, one after another (default 1)
 #   TARGET_MIB        the peak RSS target (default 64)
@@ -17,7 +17,7 @@ set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root_dir=$(dirname "$bench_dir")
-binary=${USERS_API_BINARY:-$root_dir/build/release/users-api}
+binary=${USERS_API_BINARY:-$root_dir/build/server/users-api}
 users=${1:-1000000}
 server_threads=${THREADS:-$(nproc)}
 fetches=${FETCHES:-1}

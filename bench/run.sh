@@ -5,7 +5,7 @@
 # runs this. See bench/README.md for the cases and the targets.
 #
 # Settings (environment):
-#   USERS_API_BINARY  the server (default build/release/users-api)
+#   USERS_API_BINARY  the server (default build/server/users-api, as make build makes it)
 #   DURATION          wrk -d of every run (default 5s)
 #   ROUNDS            rounds per case, medians are taken over them (default 3)
 #   WARMUP            wrk -d of one unrecorded run per server first (default 1s, 0 = none)
@@ -24,7 +24,7 @@ set -euo pipefail
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root_dir=$(dirname "$bench_dir")
-binary=${USERS_API_BINARY:-$root_dir/build/release/users-api}
+binary=${USERS_API_BINARY:-$root_dir/build/server/users-api}
 duration=${DURATION:-5s}
 rounds=${ROUNDS:-3}
 warmup=${WARMUP:-1s}
