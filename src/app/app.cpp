@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 
@@ -223,8 +225,12 @@ int serve(const config::Config& config) {
     signals.cancel();
     server.shutdown();
   };
+  // The last flush of the logs ends by SHUTDOWN_TIMEOUT after the signal (after
+  // SHUTDOWN_DELAY), so a stdout nobody reads cannot keep the process alive.
+  auto logs_deadline = std::chrono::steady_clock::time_point::max();
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
+    logs_deadline = std::chrono::steady_clock::now() + config.shutdown_delay + config.limits.drain_timeout;
     accepting.store(false, std::memory_order_relaxed);
     log::log_info("shutting down", {{"signal", signal_number}, {"delay_ms", config.shutdown_delay.count()}});
     if (config.shutdown_delay.count() == 0) {
@@ -246,7 +252,8 @@ int serve(const config::Config& config) {
   // closes. PostgreSQL: the start-up thread stops, the connections close.
   store->reset();
   log::log_info("stopped");
-  log::flush_logs();
+  // At least a moment for the last lines when the drain used all the time.
+  log::flush_logs(std::max(logs_deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
   return kExitOk;
 }
 

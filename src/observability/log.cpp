@@ -6,103 +6,28 @@
 #include <fmt/format.h>
 #include <atomic>
 #include <boost/json/serialize.hpp>
-#include <condition_variable>
-#include <cstdio>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <thread>
 
-#include "common/json_string.hpp"
+#include "observability/log_escape.hpp"
+#include "observability/log_writer.hpp"
 
 namespace users::observability {
 namespace {
 
-constexpr std::size_t kMaxQueuedLines = 16384;
-
 std::atomic<Level> g_level{Level::kInfo};
 std::atomic<Format> g_format{Format::kJson};
 
-// The logger thread and its queue. Started on first use; its destructor (at
-// exit) writes what is left.
-class LineWriter {
- public:
-  LineWriter() : thread_([this] { run(); }) {}
-  LineWriter(const LineWriter&) = delete;
-  LineWriter& operator=(const LineWriter&) = delete;
-  LineWriter(LineWriter&&) = delete;
-  LineWriter& operator=(LineWriter&&) = delete;
-  ~LineWriter() {
-    {
-      const std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    ready_.notify_one();
-    thread_.join();
-  }
+// How much of a value a line carries: a client chooses the path and the
+// headers, so they are cut before they reach the queue.
+constexpr std::size_t kMaxLoggedPathBytes = 1024;
+constexpr std::size_t kMaxLoggedValueBytes = 256;
 
-  void push(std::string line) {
-    {
-      const std::lock_guard lock(mutex_);
-      if (queue_.size() >= kMaxQueuedLines) {
-        dropped_.fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
-      queue_.push_back(std::move(line));
-    }
-    ready_.notify_one();
-  }
-
-  void flush() {
-    std::unique_lock lock(mutex_);
-    const auto target = pushed_total();
-    written_.wait(lock, [&] { return written_lines_ >= target; });
-  }
-
-  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-
- private:
-  std::uint64_t pushed_total() const { return written_lines_ + queue_.size() + in_progress_; }
-
-  void run() {
-    std::deque<std::string> batch;
-    std::string buffer;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        batch.swap(queue_);
-        in_progress_ = batch.size();
-      }
-      buffer.clear();
-      for (const auto& line : batch) buffer += line;
-      std::fwrite(buffer.data(), 1, buffer.size(), stdout);
-      std::fflush(stdout);
-      {
-        const std::lock_guard lock(mutex_);
-        written_lines_ += batch.size();
-        in_progress_ = 0;
-      }
-      written_.notify_all();
-      batch.clear();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::condition_variable written_;
-  std::deque<std::string> queue_;
-  std::uint64_t written_lines_ = 0;
-  std::size_t in_progress_ = 0;
-  bool stopping_ = false;
-  std::atomic<std::uint64_t> dropped_{0};
-  std::thread thread_;  // last: starts once the members above exist
-};
-
-LineWriter& writer() {
-  static LineWriter instance;
-  return instance;
+// The line under construction: one buffer per thread, reused, so that a line
+// costs no allocation once the buffer has grown to a line's size.
+std::string& line_buffer() {
+  thread_local std::string buffer;
+  buffer.clear();
+  return buffer;
 }
 
 // "2026-11-25T12:00:00.123456Z"; the seconds part is formatted once a second
@@ -121,18 +46,14 @@ void append_timestamp(std::string& out) {
   fmt::format_to(std::back_inserter(out), ".{:06}Z", micros % 1'000'000);
 }
 
-// Text values: bare when they are simple, quoted (JSON-style) otherwise.
-void append_text_value(std::string& out, std::string_view value) {
-  bool simple = !value.empty();
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7F || c == '"' || c == '=' || c == '\\') simple = false;
-  }
-  if (simple) {
+// Text values: bare when they are simple, quoted (JSON-style, with the same
+// escapes) otherwise. True when the value was cut.
+bool append_text_value(std::string& out, std::string_view value, std::size_t max_bytes = kMaxLoggedValueBytes) {
+  if (value.size() <= max_bytes && is_bare_log_text(value)) {
     out += value;
-  } else {
-    common::append_json_string(out, value);
+    return false;
   }
+  return append_log_string(out, value, max_bytes);
 }
 
 std::string_view level_label(Level level) {
@@ -187,7 +108,7 @@ bool log_enabled(Level level) {
 
 void log(Level level, std::string_view message, const boost::json::object& fields) {
   if (!log_enabled(level)) return;
-  std::string line;
+  auto& line = line_buffer();
   if (g_format.load(std::memory_order_relaxed) == Format::kText) {
     append_timestamp(line);
     line += ' ';
@@ -196,74 +117,86 @@ void log(Level level, std::string_view message, const boost::json::object& field
     line += message;
     for (const auto& field : fields) {
       line += ' ';
-      line += field.key();
+      append_text_value(line, field.key());
       line += '=';
       if (field.value().is_string()) {
         append_text_value(line, field.value().get_string());
       } else {
-        line += boost::json::serialize(field.value());
+        append_log_json(line, boost::json::serialize(field.value()));
       }
     }
   } else {
-    line = R"({"time":")";
+    line += R"({"time":")";
     append_timestamp(line);
     line += R"(","level":)";
-    common::append_json_string(line, level_name(level));
+    append_log_string(line, level_name(level), kMaxLoggedValueBytes);
     line += R"(,"msg":)";
-    common::append_json_string(line, message);
+    append_log_string(line, message, kMaxLoggedValueBytes);
     for (const auto& field : fields) {
       line += ',';
-      common::append_json_string(line, field.key());
+      append_log_string(line, field.key(), kMaxLoggedValueBytes);
       line += ':';
-      line += boost::json::serialize(field.value());
+      if (field.value().is_string()) {
+        append_log_string(line, field.value().get_string(), kMaxLoggedValueBytes);
+      } else {
+        append_log_json(line, boost::json::serialize(field.value()));
+      }
     }
     line += '}';
   }
   line += '\n';
-  writer().push(std::move(line));
+  enqueue_log_line(line);
 }
 
 void log_access(Level level, const AccessRecord& record) {
   if (!log_enabled(level)) return;
-  std::string line;
-  line.reserve(256);
+  auto& line = line_buffer();
+  bool path_cut = false;
   if (g_format.load(std::memory_order_relaxed) == Format::kText) {
     append_timestamp(line);
     line += ' ';
     line += level_label(level);
     line += ' ';
-    line += record.method;
+    append_text_value(line, record.method);
     line += ' ';
-    append_text_value(line, record.path);
-    fmt::format_to(std::back_inserter(line), " {} {}B {}us route={} peer={} request_id=", record.status, record.bytes,
-                   record.duration.count(), record.route, record.peer);
+    path_cut = append_text_value(line, record.path, kMaxLoggedPathBytes);
+    fmt::format_to(std::back_inserter(line), " {} {}B {}us route={} peer=", record.status, record.bytes,
+                   record.duration.count(), record.route);
+    append_text_value(line, record.peer);
+    line += " request_id=";
     append_text_value(line, record.request_id);
+    if (path_cut) line += " path_truncated=true";
   } else {
-    line = R"({"time":")";
+    line += R"({"time":")";
     append_timestamp(line);
     fmt::format_to(std::back_inserter(line), R"(","level":"{}","msg":"request","method":)", level_name(level));
-    common::append_json_string(line, record.method);
+    append_log_string(line, record.method, kMaxLoggedValueBytes);
     line += R"(,"route":)";
-    common::append_json_string(line, record.route);
+    append_log_string(line, record.route, kMaxLoggedValueBytes);
     line += R"(,"path":)";
-    common::append_json_string(line, record.path);
+    path_cut = append_log_string(line, record.path, kMaxLoggedPathBytes);
     fmt::format_to(std::back_inserter(line), R"(,"status":{},"bytes":{},"duration_us":{},"peer":)", record.status,
                    record.bytes, record.duration.count());
-    common::append_json_string(line, record.peer);
+    append_log_string(line, record.peer, kMaxLoggedValueBytes);
     line += R"(,"request_id":)";
-    common::append_json_string(line, record.request_id);
+    append_log_string(line, record.request_id, kMaxLoggedValueBytes);
+    if (path_cut) line += R"(,"path_truncated":true)";
     line += '}';
   }
   line += '\n';
-  writer().push(std::move(line));
+  enqueue_log_line(line);
 }
 
-void flush_logs() {
-  writer().flush();
+void configure_log_limits(const LogQueueLimits& limits) {
+  configure_log_queue(limits);
+}
+
+bool flush_logs(std::chrono::steady_clock::time_point deadline) {
+  return flush_log_queue(deadline);
 }
 
 std::uint64_t dropped_log_lines() {
-  return writer().dropped();
+  return dropped_log_queue_lines();
 }
 
 }  // namespace users::observability

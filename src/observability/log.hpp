@@ -1,8 +1,12 @@
 // Structured logs on stdout: one JSON object per line (LOG_FORMAT=json, for
 // collectors) or readable "key=value" text (LOG_FORMAT=text, for a terminal).
 // Lines are formatted by the caller and written by a logger thread through a
-// bounded queue, so a slow stdout never blocks an IO thread: when the queue is
-// full the line is dropped and counted.
+// queue bounded in lines and bytes (log_writer.hpp), so a slow stdout never
+// blocks an IO thread: when the queue is full the line is dropped and counted.
+// Whatever bytes a value holds, a line stays one line of valid UTF-8 (valid
+// JSON in the JSON format) with controls and bidirectional characters escaped,
+// and values a client chooses are cut (the path to 1024 bytes, other values to
+// 256; log_escape.hpp).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -10,6 +14,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "observability/log_writer.hpp"
 
 namespace users::observability {
 
@@ -26,8 +32,11 @@ std::string_view format_name(Format format);
 void configure_logging(Level level, Format format);
 [[nodiscard]] bool log_enabled(Level level);
 void log(Level level, std::string_view message, const boost::json::object& fields = {});
-// Writes everything queued so far; returns once it is on stdout.
-void flush_logs();
+void configure_log_limits(const LogQueueLimits& limits);
+// Writes everything queued so far; returns once it is on stdout, or at
+// `deadline`, after which writes that stdout blocks are given up (and counted
+// as dropped). True when everything was written.
+bool flush_logs(std::chrono::steady_clock::time_point deadline);
 [[nodiscard]] std::uint64_t dropped_log_lines();
 
 inline void log_info(std::string_view message, const boost::json::object& fields = {}) {
