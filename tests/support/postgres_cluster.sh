@@ -35,7 +35,9 @@ fi
 
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- "$@"
+    # From /: the caller's directory may be one postgres cannot enter (a clone
+    # under /root), and pg_ctl then fails to stop or restart the server.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
