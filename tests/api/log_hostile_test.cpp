@@ -217,7 +217,11 @@ TEST(LogHostile, AnUnreadStdoutBoundsMemoryCountsDropsAndLetsSigtermFinishInTime
   EXPECT_GT(dropped_lines(client), 0U) << "the pipe holds 64 KiB and the queue 4 MiB: most lines must be dropped";
   const auto peak = server.peak_rss_kib();
   EXPECT_GT(peak, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+  // (Under ASan the server holds freed memory in quarantine by design, 400 MB
+  // here: the bound is checked by the release build's run of this test.)
   EXPECT_LT(peak, 48 * 1024) << "peak RSS " << peak << " KiB";
+#endif
   const auto exited = server.terminate(5s);
   ASSERT_TRUE(exited.has_value()) << "SIGTERM did not end the process within 5 s";
   EXPECT_EQ(exited->first, 0);

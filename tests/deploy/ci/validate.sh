@@ -20,6 +20,10 @@ root="$(cd "$here/../../.." && pwd)"
 # shellcheck source=../../lib/tools.sh
 source "$root/tests/lib/tools.sh"
 ensure_node || { echo "FAIL no Node.js >= 20 could be installed"; exit 1; }
+# The SARIF converter is also checked on live output of the tools CI runs.
+for tool in cppcheck clang-tidy; do
+  command -v "$tool" >/dev/null 2>&1 || apt_install "$tool" || { echo "FAIL could not install $tool"; exit 1; }
+done
 if [ ! -d "$here/node_modules" ]; then
   echo "tests/deploy/ci: installing the pinned npm packages (npm ci)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
