@@ -103,30 +103,19 @@ boost::json::object describe(const config::Config& config) {
   return fields;
 }
 
-template <typename Report>
-void log_migrations(const Report& report) {
+void log_migrations(const storage::MigrationReport& report) {
   boost::json::array applied;
   for (const auto& name : report.applied) applied.emplace_back(name);
   log::log_info("migrations applied", {{"schema_version", report.version_after}, {"applied", applied}});
 }
 
-bool apply_migrations(const config::Config& config) {
-  if (uses_postgres(config)) {
-    auto report = storage::postgres::migrate(postgres_options(config));
-    if (!report) {
-      print_config_error("DATABASE_URL", report.error());
-      return false;
-    }
-    log_migrations(*report);
-    return true;
-  }
-  auto report = storage::sqlite::migrate(sqlite_options(config));
-  if (!report) {
-    print_config_error("DATABASE_URL", report.error());
-    return false;
-  }
+// A message for the operator when the database cannot be brought up to date.
+boost::system::result<void, std::string> apply_migrations(const config::Config& config) {
+  auto report = uses_postgres(config) ? storage::postgres::migrate(postgres_options(config))
+                                      : storage::sqlite::migrate(sqlite_options(config));
+  if (!report) return report.error();
   log_migrations(*report);
-  return true;
+  return {};
 }
 
 // SQLite: migrations first, and a database that cannot be used stops the
@@ -142,12 +131,9 @@ boost::system::result<std::unique_ptr<storage::UserStore>, std::string> open_sto
     store->wait_until_ready(kPostgresStartupGrace);
     return std::unique_ptr<storage::UserStore>(std::move(store));
   }
-  if (!apply_migrations(config)) return std::string();
+  if (auto migrated = apply_migrations(config); !migrated) return migrated.error();
   auto store = storage::sqlite::open_store(sqlite_options(config));
-  if (!store) {
-    print_config_error("DATABASE_URL", store.error());
-    return std::string();
-  }
+  if (!store) return store.error();
   return std::move(*store);
 }
 
@@ -171,7 +157,11 @@ void record(observability::Metrics& metrics, const http::Exchange& exchange) {
 
 int migrate(const config::Config& config) {
   log::configure_logging(config.log_level, config.log_format);
-  return apply_migrations(config) ? kExitOk : kExitBadConfig;
+  if (auto migrated = apply_migrations(config); !migrated) {
+    print_config_error("DATABASE_URL", migrated.error());
+    return kExitBadConfig;
+  }
+  return kExitOk;
 }
 
 int serve(const config::Config& config) {
@@ -181,7 +171,10 @@ int serve(const config::Config& config) {
   log::log_info("starting", describe(config));
 
   auto store = open_store(config);
-  if (!store) return kExitBadConfig;
+  if (!store) {
+    print_config_error("DATABASE_URL", store.error());
+    return kExitBadConfig;
+  }
 
   observability::Metrics metrics;
   std::atomic<bool> accepting{true};

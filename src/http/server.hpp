@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/limits.hpp"
+
 namespace users::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -51,16 +53,6 @@ struct Response {
 };
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
-
-struct Limits {
-  std::size_t max_body_bytes = 1024 * 1024;           // larger: 413
-  std::size_t max_header_bytes = 16 * 1024;           // larger: 431
-  std::size_t max_connections = 10000;                // more: 503, then closed
-  std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
-  std::chrono::milliseconds request_timeout{15'000};  // to receive a whole request once it has begun
-  std::chrono::milliseconds write_timeout{15'000};    // to send one response (or one chunk)
-  std::chrono::milliseconds drain_timeout{20'000};    // on shutdown, for in-flight requests
-};
 
 struct ServerConfig {
   std::string host = "0.0.0.0";

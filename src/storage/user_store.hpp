@@ -1,5 +1,5 @@
 // The storage boundary. Handlers see only this interface; each backend
-// (SQLite now, PostgreSQL later) implements it. Every call is awaitable so
+// (storage/sqlite/, storage/postgres/) implements it. Every call is awaitable so
 // that a backend can do its work off the IO threads, and every expected
 // failure comes back as a value, never as an exception.
 #pragma once

@@ -19,13 +19,17 @@
 #include <set>
 #include <thread>
 
-#include "storage/postgres/secrets.hpp"
+#include "common/database_url.hpp"
 #include "support/postgres.hpp"
 
 namespace users::storage::postgres {
 namespace {
 namespace asio = boost::asio;
 using Kind = StoreError::Kind;
+using common::check_url;
+using common::one_line;
+using common::redact_url;
+using common::scrub_secrets;
 using std::chrono::milliseconds;
 using users::testing::PgConnection;
 using users::testing::TestDatabase;
