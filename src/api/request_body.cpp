@@ -176,9 +176,19 @@ std::string json_error_position(std::string_view body, std::size_t offset) {
                      domain::text::count_code_points(before));
 }
 
+BodyError detail_error(bhttp::status status, std::string message) {
+  std::string json = detail_json(message);
+  return {status, std::move(json), std::move(message), false};
+}
+
+BodyError non_field_error(std::string message) {
+  std::string json = non_field_errors_json(message);
+  return {bhttp::status::bad_request, std::move(json), std::move(message), true};
+}
+
 BodyError unsupported_media_type(std::string_view content_type) {
-  return {bhttp::status::unsupported_media_type,
-          detail_json(fmt::format("Unsupported media type \"{}\" in request.", content_type))};
+  return detail_error(bhttp::status::unsupported_media_type,
+                      fmt::format("Unsupported media type \"{}\" in request.", content_type));
 }
 
 bool is_query_char(char c) {
@@ -221,18 +231,15 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
   // write_some stops after one document: anything left over is extra data.
   if (!ec && consumed != body.size()) ec = json::error::extra_data;
   if (ec) {
-    return BodyError{bhttp::status::bad_request,
-                     detail_json(fmt::format("JSON parse error - {}: {}", describe_json_error(ec),
-                                             json_error_position(body, consumed)))};
+    return detail_error(bhttp::status::bad_request, fmt::format("JSON parse error - {}: {}", describe_json_error(ec),
+                                                                json_error_position(body, consumed)));
   }
   auto& handler = parser.handler();
   if (handler.top_level_type == "NoneType") {
-    return BodyError{bhttp::status::bad_request, non_field_errors_json(domain::messages::kNoDataProvided)};
+    return non_field_error(std::string(domain::messages::kNoDataProvided));
   }
   if (handler.top_level_type != "dict") {
-    return BodyError{
-        bhttp::status::bad_request,
-        non_field_errors_json(fmt::format("Invalid data. Expected a dictionary, but got {}.", handler.top_level_type))};
+    return non_field_error(fmt::format("Invalid data. Expected a dictionary, but got {}.", handler.top_level_type));
   }
   return std::move(handler.input);
 }

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "api/route_table.hpp"
 #include "api/users_api.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
@@ -176,7 +177,7 @@ int serve(const config::Config& config) {
     return kExitBadConfig;
   }
 
-  observability::Metrics metrics;
+  observability::Metrics metrics(api::kRouteLabels);
   std::atomic<bool> accepting{true};
   http::Server* server_ptr = nullptr;
 
@@ -198,7 +199,8 @@ int serve(const config::Config& config) {
   events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
   events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
   http::Server server(
-      server_config, [&api](http::Request request) { return api.handle(std::move(request)); }, events);
+      server_config,
+      [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); }, events);
   server_ptr = &server;
   if (auto listening = server.listen(); !listening) {
     fmt::print(stderr, "users-api: {}\n", listening.error());

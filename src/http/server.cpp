@@ -170,8 +170,21 @@ struct Server::Impl {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, Worker& worker);
   asio::awaitable<void> refuse(tcp::socket socket);
-  // Body bytes sent, or nothing when the connection can no longer be used.
-  asio::awaitable<std::optional<std::uint64_t>> send(Connection& connection, Response& response, bool head_only);
+  // What is reported of a request once its response is complete.
+  struct InFlight {
+    std::string_view method;
+    std::string_view target;
+    std::string_view peer;
+    std::string_view request_id;
+    std::chrono::steady_clock::time_point started;
+    bool reported = false;
+  };
+  // Reports the exchange (access log, metrics) once.
+  void report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes);
+  // Whether the whole response went out. The exchange is reported when the
+  // response is complete, before its last bytes are written: a client that
+  // reads the response and then scrapes /metrics sees it counted.
+  asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only, InFlight& in_flight);
   void begin_shutdown();
   void finish_drain_if_empty();
 };
@@ -282,26 +295,33 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
     requests_in_flight.fetch_add(1, std::memory_order_relaxed);
     // (Built in its own statement: GCC 12 mishandles temporaries, such as a
     // by-value argument, that share a full-expression with co_await.)
-    auto handling = handler(std::move(request));
+    auto handling = handler(std::move(request), RequestInfo{request_id, peer});
     Response response = co_await std::move(handling);
     response.message.version(version);
     response.message.keep_alive(keep_alive && !draining.load(std::memory_order_relaxed));
     response.message.set("X-Request-ID", request_id);
     const bool keep_open = response.message.keep_alive();
-    const auto sent = co_await send(connection, response, head_only);
+    InFlight in_flight{method, target, peer, request_id, started};
+    const bool sent = co_await send(connection, response, head_only, in_flight);
     requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
-
-    events.exchange(Exchange{method, target, response.route, response.message.result_int(), sent.value_or(0),
-                             std::chrono::steady_clock::now() - started, peer, request_id});
+    report(in_flight, response, 0);  // cut short: reported now, with no body
     if (!sent || !keep_open) break;
   }
   connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   connection.stream.close();
 }
 
+void Server::Impl::report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) {
+  if (in_flight.reported) return;
+  in_flight.reported = true;
+  events.exchange(Exchange{in_flight.method, in_flight.target, response.route, response.message.result_int(),
+                           body_bytes, std::chrono::steady_clock::now() - in_flight.started, in_flight.peer,
+                           in_flight.request_id});
+}
+
 // Writes one response.
-asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& connection, Response& response,
-                                                                 bool head_only) {
+asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& response, bool head_only,
+                                         InFlight& in_flight) {
   const Limits& limits = config.limits;
   Message& message = response.message;
   connection.stream.expires_after(limits.write_timeout);
@@ -309,38 +329,38 @@ asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& con
   if (!response.stream) {
     message.prepare_payload();
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
-    const std::uint64_t bytes = message.body().size();
     serialize(message, connection.output);
+    report(in_flight, response, message.body().size());
     auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(connection.output), kAwaitable);
-    if (ec) co_return std::nullopt;
-    co_return bytes;
+    co_return !ec;
   }
 
   message.chunked(true);
   message.body().clear();
   bhttp::response_serializer<bhttp::string_body> serializer(message);
+  if (head_only) report(in_flight, response, 0);
   auto [header_ec, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, kAwaitable);
-  if (header_ec) co_return std::nullopt;
-  if (head_only) co_return 0;
+  if (header_ec) co_return false;
+  if (head_only) co_return true;
 
   std::uint64_t bytes = 0;
   for (;;) {
     auto piece = co_await response.stream->next();
     if (!piece) {
       events.warning("response stream failed", piece.error().detail);
-      co_return std::nullopt;  // the client sees a truncated chunked body, never a wrong one
+      co_return false;  // the client sees a truncated chunked body, never a wrong one
     }
     connection.stream.expires_after(limits.write_timeout);
     if (piece->empty()) {
+      report(in_flight, response, bytes);
       const auto last_chunk = bhttp::make_chunk_last();
       auto [ec, n] = co_await asio::async_write(connection.stream, last_chunk, kAwaitable);
-      if (ec) co_return std::nullopt;
-      co_return bytes;
+      co_return !ec;
     }
     bytes += piece->size();
     const auto chunk = bhttp::make_chunk(asio::buffer(*piece));
     auto [ec, n] = co_await asio::async_write(connection.stream, chunk, kAwaitable);
-    if (ec) co_return std::nullopt;
+    if (ec) co_return false;
   }
 }
 

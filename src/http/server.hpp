@@ -52,7 +52,14 @@ struct Response {
   std::string_view route = "other";
 };
 
-using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
+// What the server knows of a request besides its message, for the handler's
+// logs. Valid until the handler's coroutine completes.
+struct RequestInfo {
+  std::string_view request_id;  // also sent back as X-Request-ID
+  std::string_view peer;        // "address:port"
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request, RequestInfo)>;
 
 struct ServerConfig {
   std::string host = "0.0.0.0";
