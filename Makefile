@@ -41,8 +41,8 @@ bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL
 	bench/postgres.sh
 
 # The project's own C++ (test fixtures with deliberate defects excluded).
-CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/unit/*.cpp' 'tests/storage/*.cpp' 'tests/api/*.cpp' \
-	'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp'
+CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/domain/*.cpp' 'tests/config/*.cpp' 'tests/storage/*.cpp' \
+	'tests/storage/*.hpp' 'tests/api/*.cpp' 'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp'
 
 format: ## Rewrite sources with clang-format
 	@$(CXX_SOURCES) | xargs clang-format -i
