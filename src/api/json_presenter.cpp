@@ -152,8 +152,8 @@ std::string json_body(const Outcome& outcome) {
     std::string operator()(const Problem& problem) const {
       return problem.non_field ? non_field_errors_json(problem.message) : detail_json(problem.message);
     }
-    std::string operator()(const NoContent&) const { return {}; }
-    std::string operator()(const Redirect&) const { return {}; }
+    std::string operator()(const NoContent& /*none*/) const { return {}; }
+    std::string operator()(const Redirect& /*redirect*/) const { return {}; }
     std::string operator()(const Metadata& metadata) const { return metadata_json(metadata); }
     std::string operator()(const RootLinks& links) const {
       std::string out = R"({"users":)";
@@ -171,7 +171,8 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
   if (auto* content = std::get_if<Content>(&outcome)) {
     return content_response(content->content_type, std::move(content->body));
   }
-  if (const auto* probe = std::get_if<ProbeStatus>(&outcome)) return json_response(probe->status, json_body(*probe), {});
+  if (const auto* probe = std::get_if<ProbeStatus>(&outcome))
+    return json_response(probe->status, json_body(*probe), {});
   if (auto* redirect = std::get_if<Redirect>(&outcome)) {
     auto response = json_response(Status::moved_permanently, {}, {});
     response.message.set(bhttp::field::location, redirect->location);

@@ -46,8 +46,7 @@ asio::awaitable<Outcome> answer_ops(RouteKind kind, std::string_view asset, stor
       co_return co_await std::move(probe);
     }
     case RouteKind::kMetrics: co_return Content{"text/plain; version=0.0.4; charset=utf-8", options.metrics_text()};
-    case RouteKind::kSchema:
-      co_return Content{"application/vnd.oai.openapi+json", std::string(assets::openapi_json())};
+    case RouteKind::kSchema: co_return Content{"application/vnd.oai.openapi+json", std::string(assets::openapi_json())};
     case RouteKind::kDocs: co_return Content{"text/html; charset=utf-8", html::docs_page()};
     case RouteKind::kDocsAsset: co_return docs_asset(asset);
     default: break;

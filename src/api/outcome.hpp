@@ -76,8 +76,8 @@ struct Content {
   std::string body;
 };
 
-using Outcome = std::variant<UserBody, UserListBody, FieldErrorsBody, Problem, NoContent, Redirect, Metadata,
-                             RootLinks, ProbeStatus, Content>;
+using Outcome = std::variant<UserBody, UserListBody, FieldErrorsBody, Problem, NoContent, Redirect, Metadata, RootLinks,
+                             ProbeStatus, Content>;
 
 // Which browsable page may show an outcome when a browser asked for HTML;
 // kNone: JSON whatever was asked (the reference's writes, OPTIONS, and 405s

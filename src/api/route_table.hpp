@@ -31,34 +31,34 @@ enum class RouteKind {
 inline constexpr std::size_t kRouteKinds = 12;
 
 struct RouteSpec {
-  RouteKind kind;
   std::string_view path;   // the template, as the OpenAPI document names it
   std::string_view allow;  // the Allow header: these methods are answered, others get 405
   std::string_view label;  // for logs and metrics: a fixed set, never the raw path
-  bool ops;                // an operations endpoint: GET only, never a browsable page
+  RouteKind kind;
+  bool ops;  // an operations endpoint: GET only, never a browsable page
 };
 
 inline constexpr RouteSpec kRouteTable[] = {
-    {RouteKind::kRoot, "/api/", "GET, HEAD, OPTIONS", "/api/", false},
-    {RouteKind::kUserList, "/api/users/", "GET, POST, HEAD, OPTIONS", "/api/users/", false},
-    {RouteKind::kUserItem, "/api/users/{id}/", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS", "/api/users/{id}/", false},
-    {RouteKind::kSchema, "/api/schema/", "GET", "/api/schema/", true},
-    {RouteKind::kDocs, "/api/docs/", "GET", "/api/docs/", true},
-    {RouteKind::kDocsAsset, "/api/docs/{asset}", "GET", "/api/docs/", true},
-    {RouteKind::kHealth, "/healthz", "GET", "/healthz", true},
-    {RouteKind::kReady, "/readyz", "GET", "/readyz", true},
-    {RouteKind::kMetrics, "/metrics", "GET", "/metrics", true},
+    {"/api/", "GET, HEAD, OPTIONS", "/api/", RouteKind::kRoot, false},
+    {"/api/users/", "GET, POST, HEAD, OPTIONS", "/api/users/", RouteKind::kUserList, false},
+    {"/api/users/{id}/", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS", "/api/users/{id}/", RouteKind::kUserItem, false},
+    {"/api/schema/", "GET", "/api/schema/", RouteKind::kSchema, true},
+    {"/api/docs/", "GET", "/api/docs/", RouteKind::kDocs, true},
+    {"/api/docs/{asset}", "GET", "/api/docs/", RouteKind::kDocsAsset, true},
+    {"/healthz", "GET", "/healthz", RouteKind::kHealth, true},
+    {"/readyz", "GET", "/readyz", RouteKind::kReady, true},
+    {"/metrics", "GET", "/metrics", RouteKind::kMetrics, true},
 };
 
 // What a target that is no route gets labelled.
 struct UnroutedSpec {
-  RouteKind kind;
   std::string_view label;
+  RouteKind kind;
 };
 inline constexpr UnroutedSpec kUnroutedTable[] = {
-    {RouteKind::kRedirect, "redirect"},
-    {RouteKind::kNotFound, "not-found"},
-    {RouteKind::kBadTarget, "bad-target"},
+    {"redirect", RouteKind::kRedirect},
+    {"not-found", RouteKind::kNotFound},
+    {"bad-target", RouteKind::kBadTarget},
 };
 
 // The files under /api/docs/.
@@ -106,24 +106,26 @@ constexpr const RouteSpec* route_spec(RouteKind kind) {
 }
 
 // Every distinct label, in table order, for the metrics.
-constexpr std::size_t kRouteLabelCount = [] {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < std::size(kRouteTable); ++i) {
-    bool seen = false;
-    for (std::size_t j = 0; j < i; ++j) seen = seen || kRouteTable[j].label == kRouteTable[i].label;
-    if (!seen) ++count;
+constexpr bool is_first_with_its_label(const RouteSpec& spec) {
+  for (const auto& row : kRouteTable) {
+    if (row.label == spec.label) return &row == &spec;
   }
-  return count + std::size(kUnroutedTable);
+  return false;
+}
+constexpr std::size_t kRouteLabelCount = [] {
+  std::size_t count = std::size(kUnroutedTable);
+  for (const auto& row : kRouteTable) {
+    if (is_first_with_its_label(row)) ++count;
+  }
+  return count;
 }();
 inline constexpr std::array<std::string_view, kRouteLabelCount> kRouteLabels = [] {
   std::array<std::string_view, kRouteLabelCount> labels{};
-  std::size_t next = 0;
+  auto* next = labels.begin();
   for (const auto& row : kRouteTable) {
-    bool seen = false;
-    for (std::size_t j = 0; j < next; ++j) seen = seen || labels[j] == row.label;
-    if (!seen) labels[next++] = row.label;
+    if (is_first_with_its_label(row)) *next++ = row.label;
   }
-  for (const auto& row : kUnroutedTable) labels[next++] = row.label;
+  for (const auto& row : kUnroutedTable) *next++ = row.label;
   return labels;
 }();
 

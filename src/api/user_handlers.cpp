@@ -85,7 +85,7 @@ asio::awaitable<Answer> UserHandlers::list(std::size_t limit) {
 
 asio::awaitable<Answer> UserHandlers::create() {
   auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
-  if (!input) co_return Answer{body_problem(std::move(input.error())), Page::kList, Submitted{}};
+  if (!input) co_return Answer{body_problem(input.error()), Page::kList, Submitted{}};
   auto creating = create_outcome(*input);
   auto outcome = co_await std::move(creating);
   co_return Answer{std::move(outcome), Page::kList, Submitted{input->dni.text, input->name.text}};
@@ -143,7 +143,7 @@ asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
 
 asio::awaitable<Outcome> UserHandlers::update(UserId id, domain::WriteMode mode) {
   auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
-  if (!input) co_return body_problem(std::move(input.error()));
+  if (!input) co_return body_problem(input.error());
   auto outcome = domain::validate(*input, mode);
   if (outcome.changes.dni) {
     auto taken = co_await check_dni_taken(*outcome.changes.dni, id, outcome.errors);

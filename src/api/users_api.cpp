@@ -115,12 +115,12 @@ class Dispatch {
   }
 
   asio::awaitable<http::Response> present(Answer answer, std::string_view allow) {
-    if (answer.page == Page::kNone || !wants_html()) {
-      co_return present_json(std::move(answer.outcome), JsonContext{store_, options_.list_page_size, allow});
+    if (answer.page != Page::kNone && wants_html()) {
+      auto presenting =
+          present_html(std::move(answer), BrowsableContext{store_, options_.html_list_limit, allow, failures_});
+      co_return co_await std::move(presenting);
     }
-    auto presenting =
-        present_html(std::move(answer), BrowsableContext{store_, options_.html_list_limit, allow, failures_});
-    co_return co_await std::move(presenting);
+    co_return present_json(std::move(answer.outcome), JsonContext{store_, options_.list_page_size, allow});
   }
 
   storage::UserStore& store_;

@@ -6,6 +6,7 @@
 #include <boost/url/url.hpp>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <utility>
 #include <vector>
 
@@ -103,7 +104,7 @@ std::string redact_url(std::string_view url) {
   }
   // Back to front, so that the offsets not yet used stay valid.
   const auto spans = query_passwords(out);
-  for (auto span = spans.rbegin(); span != spans.rend(); ++span) out.replace(span->first, span->second, "***");
+  for (const auto& [offset, length] : std::ranges::reverse_view(spans)) out.replace(offset, length, "***");
   return out;
 }
 

@@ -79,7 +79,7 @@ boost::system::result<std::string, ConfigError> read_url_file(const std::string&
   // Secrets are often written with a trailing newline (echo, kubectl).
   while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
   if (url.empty()) return ConfigError{"DATABASE_URL_FILE", fmt::format("\"{}\" is empty", path)};
-  return boost::system::result<std::string, ConfigError>(boost::system::in_place_value, std::move(url));
+  return {boost::system::in_place_value, std::move(url)};
 }
 
 // DATABASE_POOL_SIZE and the timeouts; they only matter for PostgreSQL but
@@ -293,7 +293,10 @@ boost::system::result<void, std::string> load_dotenv(const std::string& path) {
   contents << file.rdbuf();
   auto entries = parse_dotenv(contents.str());
   if (!entries) return path + ": " + entries.error();
-  for (const auto& entry : *entries) ::setenv(entry.key.c_str(), entry.value.c_str(), 0);
+  for (const auto& entry : *entries) {
+    ::setenv(entry.key.c_str(), entry.value.c_str(),
+             0);  // NOLINT(concurrency-mt-unsafe): at start-up, before any thread
+  }
   return {};
 }
 

@@ -39,7 +39,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 // The answers the server gives on its own, before any handler sees a request.
 Message error_message(bhttp::status status, std::string_view detail, unsigned version) {
@@ -169,7 +169,7 @@ struct Server::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, Worker& worker);
-  asio::awaitable<void> refuse(tcp::socket socket);
+  asio::awaitable<void> refuse(tcp::socket socket) const;
   // What is reported of a request once its response is complete.
   struct InFlight {
     std::string_view method;
@@ -180,7 +180,7 @@ struct Server::Impl {
     bool reported = false;
   };
   // Reports the exchange (access log, metrics) once.
-  void report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes);
+  void report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) const;
   // Whether the whole response went out. The exchange is reported when the
   // response is complete, before its last bytes are written: a client that
   // reads the response and then scrapes /metrics sees it counted.
@@ -223,7 +223,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
-asio::awaitable<void> Server::Impl::refuse(tcp::socket socket) {
+asio::awaitable<void> Server::Impl::refuse(tcp::socket socket) const {
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(config.limits.write_timeout);
   auto message = error_message(bhttp::status::service_unavailable, "Too many open connections, try again later.", 11);
@@ -311,7 +311,7 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
   connection.stream.close();
 }
 
-void Server::Impl::report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) {
+void Server::Impl::report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) const {
   if (in_flight.reported) return;
   in_flight.reported = true;
   events.exchange(Exchange{in_flight.method, in_flight.target, response.route, response.message.result_int(),
@@ -381,7 +381,7 @@ void Server::Impl::begin_shutdown() {
     });
   });
   for (auto& worker : workers) {
-    asio::post(worker->io, [this, &worker = *worker] {
+    asio::post(worker->io, [&worker = *worker] {
       for (auto& connection : worker.connections) {
         if (connection.state == Connection::State::kIdle) connection.stream.cancel();
       }
@@ -403,8 +403,13 @@ Server::Server(ServerConfig config, Handler handler, ServerEvents events)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(handler), std::move(events))) {}
 
 Server::~Server() {
-  shutdown();
-  wait();
+  // A destructor must not throw; if draining fails this late there is no one
+  // left to tell, and the process is ending anyway.
+  try {
+    shutdown();
+    wait();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+  }
 }
 
 boost::system::result<void, std::string> Server::listen() {

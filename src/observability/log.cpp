@@ -20,8 +20,9 @@ namespace {
 
 constexpr std::size_t kMaxQueuedLines = 16384;
 
-std::atomic<Level> g_level{Level::kInfo};
-std::atomic<Format> g_format{Format::kJson};
+std::atomic<Level> g_level{Level::kInfo};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): the process's
+                                           // log level, set once by configure_logging
+std::atomic<Format> g_format{Format::kJson};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): likewise
 
 // The logger thread and its queue. Started on first use; its destructor (at
 // exit) writes what is left.

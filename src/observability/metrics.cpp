@@ -110,7 +110,7 @@ void Metrics::count_rejected_connection() {
 
 std::string Metrics::render(const Gauges& gauges) const {
   std::string out;
-  out.reserve(16 * 1024);
+  out.reserve(std::size_t{16} * 1024);
 
   header(out, "users_api_http_requests_total", "counter",
          "HTTP requests answered, by route template, method and status class.");

@@ -66,9 +66,9 @@ class Metrics {
 
   [[nodiscard]] std::size_t route_index(std::string_view route) const;
 
+  std::array<Shard, kShards> shards_;
   std::array<std::string_view, kRoutes> route_labels_{};
   std::size_t route_count_ = 0;  // route_labels_ in use, "other" last
-  std::array<Shard, kShards> shards_;
   std::atomic<std::size_t> next_shard_{0};
   double start_time_seconds_;
 };

@@ -37,6 +37,11 @@ using StoreResult = boost::system::result<T, StoreError>;
 
 class UserStore {
  public:
+  UserStore() = default;
+  UserStore(const UserStore&) = delete;
+  UserStore& operator=(const UserStore&) = delete;
+  UserStore(UserStore&&) = delete;
+  UserStore& operator=(UserStore&&) = delete;
   virtual ~UserStore() = default;
 
   virtual boost::asio::awaitable<StoreResult<std::optional<domain::User>>> find(domain::UserId id) = 0;
