@@ -154,6 +154,60 @@ void record(observability::Metrics& metrics, const http::Exchange& exchange) {
                                exchange.request_id});
 }
 
+// What the API needs from the process: readiness, and the metrics with the
+// server's gauges (`server_ptr` is set once the server exists).
+api::ApiOptions api_options(std::atomic<bool>& accepting, observability::Metrics& metrics, http::Server*& server_ptr) {
+  api::ApiOptions api_options;
+  api_options.accepting_traffic = [&accepting] { return accepting.load(std::memory_order_relaxed); };
+  api_options.metrics = &metrics;
+  api_options.metrics_text = [&metrics, &server_ptr] {
+    observability::Gauges gauges;
+    gauges.requests_in_flight = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->requests_in_flight()); };
+    gauges.open_connections = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->open_connections()); };
+    gauges.dropped_log_lines = [] { return log::dropped_log_lines(); };
+    return metrics.render(gauges);
+  };
+  return api_options;
+}
+
+http::ServerEvents server_events(observability::Metrics& metrics) {
+  http::ServerEvents events;
+  events.warning = [](std::string_view what, std::string_view detail) { log::log_warning(what, {{"detail", detail}}); };
+  events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
+  events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
+  return events;
+}
+
+// Signals are taken on the main thread; the IO threads only serve. The first
+// signal turns readiness off, waits SHUTDOWN_DELAY for load balancers to
+// notice, then drains; a second one skips the wait. Returns once the drain
+// has begun.
+void wait_for_signals(const config::Config& config, http::Server& server, std::atomic<bool>& accepting) {
+  boost::asio::io_context control;
+  boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+  boost::asio::steady_timer delay(control);
+  auto begin_drain = [&server, &signals] {
+    log::log_info("draining", {{"open_connections", server.open_connections()}});
+    signals.cancel();
+    server.shutdown();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+    if (ec) return;
+    accepting.store(false, std::memory_order_relaxed);
+    log::log_info("shutting down", {{"signal", signal_number}, {"delay_ms", config.shutdown_delay.count()}});
+    if (config.shutdown_delay.count() == 0) {
+      begin_drain();
+      return;
+    }
+    delay.expires_after(config.shutdown_delay);
+    delay.async_wait([&](const boost::system::error_code&) { begin_drain(); });
+    signals.async_wait([&](const boost::system::error_code& again, int) {
+      if (!again) delay.cancel();
+    });
+  });
+  control.run();
+}
+
 }  // namespace
 
 int migrate(const config::Config& config) {
@@ -181,61 +235,22 @@ int serve(const config::Config& config) {
   std::atomic<bool> accepting{true};
   http::Server* server_ptr = nullptr;
 
-  api::ApiOptions api_options;
-  api_options.accepting_traffic = [&accepting] { return accepting.load(std::memory_order_relaxed); };
-  api_options.metrics = &metrics;
-  api_options.metrics_text = [&metrics, &server_ptr] {
-    observability::Gauges gauges;
-    gauges.requests_in_flight = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->requests_in_flight()); };
-    gauges.open_connections = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->open_connections()); };
-    gauges.dropped_log_lines = [] { return log::dropped_log_lines(); };
-    return metrics.render(gauges);
-  };
-  api::UsersApi api(**store, std::move(api_options));
+  api::UsersApi api(**store, api_options(accepting, metrics, server_ptr));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
-  http::ServerEvents events;
-  events.warning = [](std::string_view what, std::string_view detail) { log::log_warning(what, {{"detail", detail}}); };
-  events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
-  events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
   http::Server server(
       server_config,
-      [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); }, events);
+      [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); },
+      server_events(metrics));
   server_ptr = &server;
   if (auto listening = server.listen(); !listening) {
     fmt::print(stderr, "users-api: {}\n", listening.error());
     return kExitFailure;
   }
 
-  // Signals are taken on the main thread; the IO threads only serve. The first
-  // signal turns readiness off, waits SHUTDOWN_DELAY for load balancers to
-  // notice, then drains; a second one skips the wait.
-  boost::asio::io_context control;
-  boost::asio::signal_set signals(control, SIGINT, SIGTERM);
-  boost::asio::steady_timer delay(control);
-  auto begin_drain = [&server, &signals] {
-    log::log_info("draining", {{"open_connections", server.open_connections()}});
-    signals.cancel();
-    server.shutdown();
-  };
-  signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-    if (ec) return;
-    accepting.store(false, std::memory_order_relaxed);
-    log::log_info("shutting down", {{"signal", signal_number}, {"delay_ms", config.shutdown_delay.count()}});
-    if (config.shutdown_delay.count() == 0) {
-      begin_drain();
-      return;
-    }
-    delay.expires_after(config.shutdown_delay);
-    delay.async_wait([&](const boost::system::error_code&) { begin_drain(); });
-    signals.async_wait([&](const boost::system::error_code& again, int) {
-      if (!again) delay.cancel();
-    });
-  });
-
   server.start();
   log::log_info("listening", {{"host", config.host}, {"port", server.port()}, {"threads", config.threads}});
-  control.run();
+  wait_for_signals(config, server, accepting);
   server.wait();
   // SQLite: the writer thread commits what is queued, then the database
   // closes. PostgreSQL: the start-up thread stops, the connections close.
