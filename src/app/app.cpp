@@ -242,7 +242,7 @@ int serve(const config::Config& config) {
       server_config,
       [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); },
       server_events(metrics));
-  server_ptr = &server;
+  server_ptr = &server;  // NOLINT(clang-analyzer-deadcode.DeadStores): the gauges read it
   if (auto listening = server.listen(); !listening) {
     fmt::print(stderr, "users-api: {}\n", listening.error());
     return kExitFailure;

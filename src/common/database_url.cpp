@@ -6,7 +6,6 @@
 #include <boost/url/url.hpp>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <utility>
 #include <vector>
 
@@ -104,7 +103,7 @@ std::string redact_url(std::string_view url) {
   }
   // Back to front, so that the offsets not yet used stay valid.
   const auto spans = query_passwords(out);
-  for (const auto& [offset, length] : std::ranges::reverse_view(spans)) out.replace(offset, length, "***");
+  for (std::size_t i = spans.size(); i-- > 0;) out.replace(spans[i].first, spans[i].second, "***");
   return out;
 }
 

@@ -294,8 +294,7 @@ boost::system::result<void, std::string> load_dotenv(const std::string& path) {
   auto entries = parse_dotenv(contents.str());
   if (!entries) return path + ": " + entries.error();
   for (const auto& entry : *entries) {
-    ::setenv(entry.key.c_str(), entry.value.c_str(),
-             0);  // NOLINT(concurrency-mt-unsafe): at start-up, before any thread
+    ::setenv(entry.key.c_str(), entry.value.c_str(), 0);  // NOLINT(concurrency-mt-unsafe): no threads yet
   }
   return {};
 }

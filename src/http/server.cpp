@@ -111,7 +111,7 @@ struct Server::Impl {
   // Whether the whole response went out. The exchange is reported when the
   // response is complete, before its last bytes are written: a client that
   // reads the response and then scrapes /metrics sees it counted.
-  asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only, InFlight& in_flight);
+  asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only, InFlight& in_flight) const;
   void begin_shutdown();
   void finish_drain_if_empty();
 };
@@ -261,7 +261,7 @@ void Server::Impl::report(InFlight& in_flight, const Response& response, std::ui
 
 // Writes one response.
 asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& response, bool head_only,
-                                         InFlight& in_flight) {
+                                         InFlight& in_flight) const {
   const Limits& limits = config.limits;
   Message& message = response.message;
   connection.stream.expires_after(limits.write_timeout);
@@ -348,7 +348,7 @@ Server::~Server() {
   try {
     shutdown();
     wait();
-  } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+  } catch (...) {  // see above
   }
 }
 

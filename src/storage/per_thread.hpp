@@ -29,7 +29,7 @@ class PerThread {
 
   // The calling thread's `T`, or null when it has none yet.
   [[nodiscard]] T* find() const {
-    for (const Entry& entry : entries_) {
+    for (const Entry& entry : entries()) {
       if (entry.owner == id_) return entry.value;
     }
     return nullptr;
@@ -42,7 +42,7 @@ class PerThread {
       const std::lock_guard lock(mutex_);
       owned_.push_back(std::move(value));
     }
-    entries_.push_back(Entry{id_, raw});
+    entries().push_back(Entry{id_, raw});
     return *raw;
   }
 
@@ -57,8 +57,11 @@ class PerThread {
     return next.fetch_add(1, std::memory_order_relaxed);
   }
 
-  static inline thread_local std::vector<Entry>
-      entries_;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): the per-thread index is the point
+  // This thread's index, for every PerThread<T> of this T.
+  static std::vector<Entry>& entries() {
+    thread_local std::vector<Entry> index;
+    return index;
+  }
 
   const std::uint64_t id_ = next_id();
   std::mutex mutex_;

@@ -58,11 +58,12 @@ HostList configured_hosts(const std::string& url) {
   if (!options) return list;
   for (const auto* option = options.get(); option->keyword != nullptr; ++option) {
     const std::string_view keyword = option->keyword;
-    const char* value = option->val != nullptr ? option->val
-                        : option->envvar != nullptr
-                            ? std::getenv(option->envvar)  // NOLINT(concurrency-mt-unsafe): libpq reads them too;
-                                                           // nothing sets them after start-up
-                            : nullptr;
+    const char* value = option->val;
+    // What libpq falls back to. Nothing in users-api sets the environment
+    // once threads run.
+    if (value == nullptr && option->envvar != nullptr) {
+      value = std::getenv(option->envvar);  // NOLINT(concurrency-mt-unsafe): no setenv after start-up
+    }
     if (value == nullptr) continue;
     if (keyword == "host") list.hosts = value;
     if (keyword == "hostaddr") list.hostaddrs = value;
@@ -169,7 +170,7 @@ class AsyncConnection::UnwindGuard {
     try {
       connection_.disarm();
       connection_.close();
-    } catch (...) {  // NOLINT(bugprone-empty-catch): see above; the connection is dropped either way
+    } catch (...) {  // see above: the connection is dropped either way
     }
   }
 

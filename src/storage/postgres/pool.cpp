@@ -93,7 +93,7 @@ void ConnectionPool::release(Slot* slot) noexcept {
     waiter->granted = slot;
     try {
       waiter->timer.cancel();
-    } catch (...) {  // NOLINT(bugprone-empty-catch): the waiter still finds the slot when its timer expires
+    } catch (...) {  // the waiter still finds the slot when its timer expires
     }
     return;
   }
