@@ -122,7 +122,9 @@ class Dispatch {
           present_html(std::move(answer), BrowsableContext{store_, options_.html_list_limit, allow, failures_});
       co_return co_await std::move(presenting);
     }
-    co_return present_json(std::move(answer.outcome), JsonContext{store_, options_.list_page_size, allow});
+    const JsonContext context{store_, options_.list_page_size, allow};
+    // (Coroutine frames again: `answer` is moved only in the branch above.)
+    co_return present_json(std::move(answer.outcome), context);  // NOLINT(clang-analyzer-cplusplus.Move): moved once
   }
 
   storage::UserStore& store_;

@@ -68,7 +68,9 @@ struct ServerConfig {
   Limits limits;
 };
 
-// One request and its answer, reported once the response has been sent.
+// One request and its answer, reported once its response is complete, just
+// before the last bytes are written (so a client that reads the response and
+// then scrapes /metrics sees it counted).
 struct Exchange {
   std::string_view method;
   std::string_view target;

@@ -108,10 +108,7 @@ void Metrics::count_rejected_connection() {
   this_thread_shard().rejected_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Metrics::render(const Gauges& gauges) const {
-  std::string out;
-  out.reserve(std::size_t{16} * 1024);
-
+void Metrics::render_requests(std::string& out) const {
   header(out, "users_api_http_requests_total", "counter",
          "HTTP requests answered, by route template, method and status class.");
   for (std::size_t r = 0; r < route_count_; ++r) {
@@ -126,7 +123,9 @@ std::string Metrics::render(const Gauges& gauges) const {
       }
     }
   }
+}
 
+void Metrics::render_latency(std::string& out) const {
   header(out, "users_api_http_request_duration_seconds", "histogram",
          "Time from a complete request to the end of its response, by route template.");
   for (std::size_t r = 0; r < route_count_; ++r) {
@@ -148,6 +147,14 @@ std::string Metrics::render(const Gauges& gauges) const {
     fmt::format_to(std::back_inserter(out), "users_api_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",
                    route_labels_[r], cumulative);
   }
+}
+
+std::string Metrics::render(const Gauges& gauges) const {
+  std::string out;
+  out.reserve(std::size_t{16} * 1024);
+
+  render_requests(out);
+  render_latency(out);
 
   header(out, "users_api_http_requests_in_flight", "gauge", "Requests being handled right now.");
   fmt::format_to(std::back_inserter(out), "users_api_http_requests_in_flight {}\n", gauges.requests_in_flight());

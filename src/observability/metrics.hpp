@@ -65,6 +65,8 @@ class Metrics {
   [[nodiscard]] std::uint64_t sum(Pick pick) const;
 
   [[nodiscard]] std::size_t route_index(std::string_view route) const;
+  void render_requests(std::string& out) const;
+  void render_latency(std::string& out) const;
 
   std::array<Shard, kShards> shards_;
   std::array<std::string_view, kRoutes> route_labels_{};

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "storage/per_thread.hpp"
+#include "storage/sqlite/completion.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/migrate.hpp"
 
@@ -177,42 +178,12 @@ class SqliteStore final : public UserStore {
   }
 
  private:
-  // The requester's completion handler, type-erased. (Boost 1.81's
-  // any_completion_handler wraps itself recursively when moved through
-  // asio::post, so it is not used here.)
-  class Completion {
-   public:
-    Completion() = default;
-    template <typename Handler>
-    explicit Completion(Handler handler) : impl_(std::make_unique<Impl<Handler>>(std::move(handler))) {}
-
-    void operator()(StoreResult<User> result) && { std::exchange(impl_, nullptr)->deliver(std::move(result)); }
-
-   private:
-    struct Base {
-      Base() = default;
-      Base(const Base&) = delete;
-      Base& operator=(const Base&) = delete;
-      Base(Base&&) = delete;
-      Base& operator=(Base&&) = delete;
-      virtual ~Base() = default;
-      virtual void deliver(StoreResult<User> result) = 0;
-    };
-    template <typename Handler>
-    struct Impl final : Base {
-      explicit Impl(Handler h) : handler(std::move(h)) {}
-      void deliver(StoreResult<User> result) override { std::move(handler)(std::move(result)); }
-      Handler handler;
-    };
-    std::unique_ptr<Base> impl_;
-  };
-
   struct WriteJob {
     enum class Op { kCreate, kUpdate, kRemove };
     Op op = Op::kCreate;
     UserId id = 0;
     UserChanges values;
-    Completion done;
+    Completion<StoreResult<User>> done;
     // The requester's executor, holding its io_context open until the result
     // has been delivered.
     asio::any_io_executor executor;
@@ -270,12 +241,13 @@ class SqliteStore final : public UserStore {
   }
 
   asio::awaitable<StoreResult<User>> submit(WriteJob job) {
-    // (Built in its own statement: see the GCC 12 note in api/users_api.cpp.)
+    // (Built in its own statement: GCC 12 mishandles temporaries that share a
+    // full-expression with co_await.)
     auto operation = asio::async_initiate<const asio::use_awaitable_t<>&, void(StoreResult<User>)>(
         [this](auto handler, WriteJob pending) {
           pending.executor =
               asio::prefer(asio::get_associated_executor(handler), asio::execution::outstanding_work_t::tracked);
-          pending.done = Completion(std::move(handler));
+          pending.done = Completion<StoreResult<User>>(std::move(handler));
           enqueue(std::move(pending));
         },
         asio::use_awaitable, std::move(job));
@@ -302,7 +274,7 @@ class SqliteStore final : public UserStore {
 
   // Runs the completion on the requester's executor.
   struct Delivery {
-    Delivery(Completion completion, StoreResult<User> outcome)
+    Delivery(Completion<StoreResult<User>> completion, StoreResult<User> outcome)
         : done(std::move(completion)), result(std::move(outcome)) {}
     Delivery(Delivery&&) noexcept = default;
     Delivery& operator=(Delivery&&) noexcept = default;
@@ -312,7 +284,7 @@ class SqliteStore final : public UserStore {
 
     void operator()() { std::move(done)(std::move(result)); }
 
-    Completion done;
+    Completion<StoreResult<User>> done;
     StoreResult<User> result;
   };
 
