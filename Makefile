@@ -50,11 +50,15 @@ format: ## Rewrite sources with clang-format
 format-check: ## Fail if a source is not clang-formatted
 	@$(CXX_SOURCES) | xargs clang-format --dry-run --Werror
 
-# One clang-tidy per file, JOBS at a time; xargs exits non-zero when any
-# file has a finding (WarningsAsErrors in .clang-tidy makes every one count).
+# One clang-tidy per file, JOBS at a time, each file's report printed whole
+# (so that CI's SARIF converter never reads two interleaved); xargs exits
+# non-zero when any file has a finding (WarningsAsErrors in .clang-tidy makes
+# every one count).
 lint: ## clang-tidy over the sources, in parallel (needs a configured release build)
 	@cmake --preset release >/dev/null
-	@git ls-files 'src/*.cpp' | xargs -P $(JOBS) -n 1 clang-tidy -p build/release --quiet
+	@git ls-files 'src/*.cpp' | xargs -P $(JOBS) -I{} sh -c \
+	  'report=$$(clang-tidy -p build/release --quiet "$$1" 2>&1); status=$$?; printf "%s\n" "$$report"; exit $$status' \
+	  clang-tidy {}
 
 clean: ## Remove build outputs
 	rm -rf build
