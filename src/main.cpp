@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 
 #include "app/app.hpp"
 #include "config/config.hpp"
@@ -58,9 +59,7 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   if (auto dotenv = users::config::load_dotenv(".env"); !dotenv) {
     fmt::print(stderr, "users-api: .env: {}\n", dotenv.error());
     return users::app::kExitBadConfig;
@@ -101,4 +100,19 @@ int main(int argc, char** argv) {
   }
   if (migrate->parsed()) return users::app::migrate(*config);
   return users::app::serve(*config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Nothing below is expected to throw (errors are values); this only keeps
+  // an unexpected exception from ending the process without a word.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "users-api: %s\n", e.what());
+  } catch (...) {
+    std::fputs("users-api: unexpected error\n", stderr);
+  }
+  return users::app::kExitFailure;
 }

@@ -52,7 +52,7 @@ std::string begin_page(std::string_view title) {
 }
 
 void append_response(std::string& out, const PageHead& head) {
-  out += "<div class=\"response\"><div class=\"status\">HTTP ";
+  out += R"(<div class="response"><div class="status">HTTP )";
   out += fmt::format("{} ", head.status);
   append_escaped(out, head.reason);
   if (!head.allow.empty()) {
@@ -65,7 +65,7 @@ void append_response(std::string& out, const PageHead& head) {
 }
 
 void append_errors(std::string& out, std::string_view field, const std::vector<std::string_view>& messages) {
-  out += "<ul class=\"errors\" data-field=\"";
+  out += R"(<ul class="errors" data-field=")";
   out += field;
   out += "\">";
   for (const auto message : messages) {
@@ -78,15 +78,15 @@ void append_errors(std::string& out, std::string_view field, const std::vector<s
 
 void append_fields(std::string& out, const Form& form) {
   if (!form.general_error.empty()) {
-    out += "<p class=\"error\" id=\"form-error\">";
+    out += R"(<p class="error" id="form-error">)";
     append_escaped(out, form.general_error);
     out += "</p>";
   }
-  out += "<label for=\"dni\">Dni</label><input id=\"dni\" name=\"dni\" maxlength=\"13\" value=\"";
+  out += R"(<label for="dni">Dni</label><input id="dni" name="dni" maxlength="13" value=")";
   append_escaped(out, form.dni);
   out += "\">";
   append_errors(out, "dni", form.errors.dni);
-  out += "<label for=\"name\">Name</label><input id=\"name\" name=\"name\" maxlength=\"30\" value=\"";
+  out += R"(<label for="name">Name</label><input id="name" name="name" maxlength="30" value=")";
   append_escaped(out, form.name);
   out += "\">";
   append_errors(out, "name", form.errors.name);
@@ -122,7 +122,7 @@ std::string list_page(const PageHead& head, const std::vector<domain::User>& use
                       std::string_view notice) {
   std::string out = begin_page("User List");
   if (!notice.empty()) {
-    out += "<p class=\"notice\" id=\"notice\">";
+    out += R"(<p class="notice" id="notice">)";
     append_escaped(out, notice);
     out += "</p>";
   }
@@ -141,7 +141,7 @@ std::string list_page(const PageHead& head, const std::vector<domain::User>& use
         "them all.</p>",
         users.size());
   }
-  out += "<form id=\"create\" method=\"post\" action=\"/api/users/\"><h2>Create a user</h2>";
+  out += R"(<form id="create" method="post" action="/api/users/"><h2>Create a user</h2>)";
   append_fields(out, form);
   out += "<button type=\"submit\">POST</button></form>";
   append_response(out, head);
@@ -151,7 +151,7 @@ std::string list_page(const PageHead& head, const std::vector<domain::User>& use
 
 std::string item_page(const PageHead& head, const domain::User& user, const Form& form) {
   std::string out = begin_page("User Instance");
-  out += fmt::format("<form id=\"edit\" data-url=\"/api/users/{}/\"><h2>Edit</h2>", user.id);
+  out += fmt::format(R"(<form id="edit" data-url="/api/users/{}/"><h2>Edit</h2>)", user.id);
   append_fields(out, form);
   out +=
       "<button type=\"submit\">PUT</button> <button type=\"button\" class=\"danger\" id=\"delete\">DELETE</button>"

@@ -48,35 +48,35 @@ class UserBodyHandler {
   // Python's name for the document's type when it is not an object.
   std::string_view top_level_type;
 
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
+  bool on_document_begin(json::error_code& /*ec*/) { return true; }
+  bool on_document_end(json::error_code& /*ec*/) { return true; }
 
-  bool on_object_begin(json::error_code&) {
+  bool on_object_begin(json::error_code& /*ec*/) {
     if (depth_ == 0) top_level_type = "dict";
     mark_container(Kind::kObject);
     ++depth_;
     return true;
   }
-  bool on_object_end(std::size_t, json::error_code&) {
+  bool on_object_end(std::size_t /*size*/, json::error_code& /*ec*/) {
     --depth_;
     return true;
   }
-  bool on_array_begin(json::error_code&) {
+  bool on_array_begin(json::error_code& /*ec*/) {
     if (depth_ == 0) top_level_type = "list";
     mark_container(Kind::kArray);
     ++depth_;
     return true;
   }
-  bool on_array_end(std::size_t, json::error_code&) {
+  bool on_array_end(std::size_t /*size*/, json::error_code& /*ec*/) {
     --depth_;
     return true;
   }
 
-  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
+  bool on_key_part(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/) {
     if (depth_ == 1) key_.append(part.data(), part.size());
     return true;
   }
-  bool on_key(json::string_view part, std::size_t, json::error_code&) {
+  bool on_key(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/) {
     if (depth_ != 1) return true;
     key_.append(part.data(), part.size());
     field_ = key_ == "dni" ? &input.dni : key_ == "name" ? &input.name : nullptr;
@@ -84,11 +84,11 @@ class UserBodyHandler {
     return true;
   }
 
-  bool on_string_part(json::string_view part, std::size_t, json::error_code&) {
+  bool on_string_part(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/) {
     if (wanted()) text_.append(part.data(), part.size());
     return true;
   }
-  bool on_string(json::string_view part, std::size_t, json::error_code&) {
+  bool on_string(json::string_view part, std::size_t /*size*/, json::error_code& /*ec*/) {
     if (depth_ == 0) top_level_type = "str";
     if (!wanted()) return true;
     text_.append(part.data(), part.size());
@@ -97,27 +97,27 @@ class UserBodyHandler {
     return true;
   }
 
-  bool on_number_part(json::string_view part, json::error_code&) {
+  bool on_number_part(json::string_view part, json::error_code& /*ec*/) {
     if (wanted() || depth_ == 0) text_.append(part.data(), part.size());
     return true;
   }
-  bool on_int64(std::int64_t, json::string_view part, json::error_code&) { return on_number(part); }
-  bool on_uint64(std::uint64_t, json::string_view part, json::error_code&) { return on_number(part); }
-  bool on_double(double, json::string_view part, json::error_code&) { return on_number(part); }
+  bool on_int64(std::int64_t /*value*/, json::string_view part, json::error_code& /*ec*/) { return on_number(part); }
+  bool on_uint64(std::uint64_t /*value*/, json::string_view part, json::error_code& /*ec*/) { return on_number(part); }
+  bool on_double(double /*value*/, json::string_view part, json::error_code& /*ec*/) { return on_number(part); }
 
-  bool on_bool(bool value, json::error_code&) {
+  bool on_bool(bool value, json::error_code& /*ec*/) {
     if (depth_ == 0) top_level_type = "bool";
     if (wanted()) set_field(Kind::kBool, value ? "True" : "False");
     return true;
   }
-  bool on_null(json::error_code&) {
+  bool on_null(json::error_code& /*ec*/) {
     if (depth_ == 0) top_level_type = "NoneType";
     if (wanted()) set_field(Kind::kNull, {});
     return true;
   }
 
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
+  bool on_comment_part(json::string_view /*text*/, json::error_code& /*ec*/) { return true; }
+  bool on_comment(json::string_view /*text*/, json::error_code& /*ec*/) { return true; }
 
  private:
   // A value for "dni" or "name" at the top level is being read.
@@ -176,9 +176,19 @@ std::string json_error_position(std::string_view body, std::size_t offset) {
                      domain::text::count_code_points(before));
 }
 
+BodyError detail_error(bhttp::status status, std::string message) {
+  std::string json = detail_json(message);
+  return {status, std::move(json), std::move(message), false};
+}
+
+BodyError non_field_error(std::string message) {
+  std::string json = non_field_errors_json(message);
+  return {bhttp::status::bad_request, std::move(json), std::move(message), true};
+}
+
 BodyError unsupported_media_type(std::string_view content_type) {
-  return {bhttp::status::unsupported_media_type,
-          detail_json(fmt::format("Unsupported media type \"{}\" in request.", content_type))};
+  return detail_error(bhttp::status::unsupported_media_type,
+                      fmt::format("Unsupported media type \"{}\" in request.", content_type));
 }
 
 bool is_query_char(char c) {
@@ -221,18 +231,15 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
   // write_some stops after one document: anything left over is extra data.
   if (!ec && consumed != body.size()) ec = json::error::extra_data;
   if (ec) {
-    return BodyError{bhttp::status::bad_request,
-                     detail_json(fmt::format("JSON parse error - {}: {}", describe_json_error(ec),
-                                             json_error_position(body, consumed)))};
+    return detail_error(bhttp::status::bad_request, fmt::format("JSON parse error - {}: {}", describe_json_error(ec),
+                                                                json_error_position(body, consumed)));
   }
   auto& handler = parser.handler();
   if (handler.top_level_type == "NoneType") {
-    return BodyError{bhttp::status::bad_request, non_field_errors_json(domain::messages::kNoDataProvided)};
+    return non_field_error(std::string(domain::messages::kNoDataProvided));
   }
   if (handler.top_level_type != "dict") {
-    return BodyError{
-        bhttp::status::bad_request,
-        non_field_errors_json(fmt::format("Invalid data. Expected a dictionary, but got {}.", handler.top_level_type))};
+    return non_field_error(fmt::format("Invalid data. Expected a dictionary, but got {}.", handler.top_level_type));
   }
   return std::move(handler.input);
 }

@@ -12,8 +12,10 @@
 namespace users::api {
 
 struct BodyError {
-  boost::beast::http::status status;
-  std::string json;  // the response body
+  boost::beast::http::status status = boost::beast::http::status::bad_request;
+  std::string json;        // the response body, as DRF words it
+  std::string message;     // its one message, for the browsable form
+  bool non_field = false;  // {"non_field_errors":[message]} rather than {"detail":message}
 };
 
 // `content_type` is the header as sent (empty when absent).

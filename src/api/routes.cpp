@@ -6,8 +6,8 @@
 namespace users::api {
 namespace {
 
-constexpr std::string_view kRootPath = "/api/";
 constexpr std::string_view kUsersPath = "/api/users/";
+constexpr std::string_view kDocsPath = "/api/docs/";
 
 // DefaultRouter's lookup pattern: [^/.]+
 bool is_lookup_segment(std::string_view segment) {
@@ -19,27 +19,21 @@ enum class Match { kNone, kExact, kMissingSlash };
 struct PathMatch {
   Match match = Match::kNone;
   Route::Kind kind = Route::Kind::kNotFound;
-  std::string user_id;
+  std::string parameter;  // the {id} or {asset} segment
 };
 
-constexpr std::string_view kDocsPath = "/api/docs/";
-
-struct FixedPath {
-  std::string_view path;
-  Route::Kind kind;
-};
-// Paths without parameters. Those ending in "/" also answer their slashless
-// form with a redirect, as Django's APPEND_SLASH does.
-constexpr FixedPath kFixedPaths[] = {
-    {"/healthz", Route::Kind::kHealth},     {"/readyz", Route::Kind::kReady},   {"/metrics", Route::Kind::kMetrics},
-    {"/api/schema/", Route::Kind::kSchema}, {"/api/docs/", Route::Kind::kDocs},
-};
+// The table's paths without parameters; those ending in "/" also answer
+// their slashless form with a redirect, as Django's APPEND_SLASH does.
+bool is_fixed(std::string_view path) {
+  return path.find('{') == std::string_view::npos;
+}
 
 PathMatch match_path(std::string_view path) {
-  for (const auto& fixed : kFixedPaths) {
-    if (path == fixed.path) return {Match::kExact, fixed.kind, {}};
-    if (fixed.path.ends_with('/') && path == fixed.path.substr(0, fixed.path.size() - 1)) {
-      return {Match::kMissingSlash, fixed.kind, {}};
+  for (const auto& route : kRouteTable) {
+    if (!is_fixed(route.path)) continue;
+    if (path == route.path) return {Match::kExact, route.kind, {}};
+    if (route.path.ends_with('/') && path == route.path.substr(0, route.path.size() - 1)) {
+      return {Match::kMissingSlash, route.kind, {}};
     }
   }
   if (path.starts_with(kDocsPath)) {
@@ -49,34 +43,12 @@ PathMatch match_path(std::string_view path) {
     }
     return {};
   }
-  if (path == kRootPath) return {Match::kExact, Route::Kind::kRoot, {}};
-  if (path == kRootPath.substr(0, kRootPath.size() - 1)) return {Match::kMissingSlash, Route::Kind::kRoot, {}};
-  if (path == kUsersPath) return {Match::kExact, Route::Kind::kUserList, {}};
-  if (path == kUsersPath.substr(0, kUsersPath.size() - 1)) return {Match::kMissingSlash, Route::Kind::kUserList, {}};
   if (!path.starts_with(kUsersPath)) return {};
   std::string_view rest = path.substr(kUsersPath.size());
   const bool has_slash = rest.ends_with('/');
   if (has_slash) rest.remove_suffix(1);
   if (!is_lookup_segment(rest)) return {};
   return {has_slash ? Match::kExact : Match::kMissingSlash, Route::Kind::kUserItem, std::string(rest)};
-}
-
-std::string_view route_name(Route::Kind kind) {
-  switch (kind) {
-    case Route::Kind::kRoot: return "/api/";
-    case Route::Kind::kUserList: return "/api/users/";
-    case Route::Kind::kUserItem: return "/api/users/{id}/";
-    case Route::Kind::kHealth: return "/healthz";
-    case Route::Kind::kReady: return "/readyz";
-    case Route::Kind::kMetrics: return "/metrics";
-    case Route::Kind::kSchema: return "/api/schema/";
-    case Route::Kind::kDocs:
-    case Route::Kind::kDocsAsset: return "/api/docs/";
-    case Route::Kind::kRedirect: return "redirect";
-    case Route::Kind::kBadTarget: return "bad-target";
-    case Route::Kind::kNotFound: break;
-  }
-  return "not-found";
 }
 
 }  // namespace
@@ -88,7 +60,7 @@ Route match_route(std::string_view target) {
   const auto url = target.starts_with('/') ? boost::urls::parse_origin_form(target) : boost::urls::parse_uri(target);
   if (!url || url->encoded_path().empty() || url->encoded_path().front() != '/') {
     route.kind = Route::Kind::kBadTarget;
-    route.name = route_name(route.kind);
+    route.name = route_label(route.kind);
     return route;
   }
   // Django matches the percent-decoded path.
@@ -98,7 +70,11 @@ Route match_route(std::string_view target) {
     case Match::kNone: route.kind = Route::Kind::kNotFound; break;
     case Match::kExact:
       route.kind = found.kind;
-      route.user_id = std::move(found.user_id);
+      if (found.kind == Route::Kind::kDocsAsset) {
+        route.asset = std::move(found.parameter);
+      } else {
+        route.user_id = std::move(found.parameter);
+      }
       break;
     case Match::kMissingSlash:
       route.kind = Route::Kind::kRedirect;
@@ -109,7 +85,7 @@ Route match_route(std::string_view target) {
       }
       break;
   }
-  route.name = route_name(route.kind);
+  route.name = route_label(route.kind);
   return route;
 }
 

@@ -1,6 +1,8 @@
 // The API: turns an HTTP request into a response by the rules of the
 // reference's DRF ModelViewSet. Knows HTTP and the domain; storage only
-// through UserStore.
+// through UserStore. users_api.cpp routes (route_table.hpp) and answers 405;
+// user_handlers.cpp and ops_endpoints.cpp decide what each route means;
+// json_presenter.cpp and browsable_presenter.cpp render it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -37,7 +39,7 @@ class UsersApi {
   UsersApi(storage::UserStore& store, ApiOptions options);
 
   // Never throws: every failure becomes a response.
-  boost::asio::awaitable<http::Response> handle(http::Request request);
+  boost::asio::awaitable<http::Response> handle(http::Request request, http::RequestInfo info);
 
  private:
   storage::UserStore& store_;

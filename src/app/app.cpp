@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "api/route_table.hpp"
 #include "api/users_api.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
@@ -105,30 +106,19 @@ boost::json::object describe(const config::Config& config) {
   return fields;
 }
 
-template <typename Report>
-void log_migrations(const Report& report) {
+void log_migrations(const storage::MigrationReport& report) {
   boost::json::array applied;
   for (const auto& name : report.applied) applied.emplace_back(name);
   log::log_info("migrations applied", {{"schema_version", report.version_after}, {"applied", applied}});
 }
 
-bool apply_migrations(const config::Config& config) {
-  if (uses_postgres(config)) {
-    auto report = storage::postgres::migrate(postgres_options(config));
-    if (!report) {
-      print_config_error("DATABASE_URL", report.error());
-      return false;
-    }
-    log_migrations(*report);
-    return true;
-  }
-  auto report = storage::sqlite::migrate(sqlite_options(config));
-  if (!report) {
-    print_config_error("DATABASE_URL", report.error());
-    return false;
-  }
+// A message for the operator when the database cannot be brought up to date.
+boost::system::result<void, std::string> apply_migrations(const config::Config& config) {
+  auto report = uses_postgres(config) ? storage::postgres::migrate(postgres_options(config))
+                                      : storage::sqlite::migrate(sqlite_options(config));
+  if (!report) return report.error();
   log_migrations(*report);
-  return true;
+  return {};
 }
 
 // SQLite: migrations first, and a database that cannot be used stops the
@@ -144,12 +134,9 @@ boost::system::result<std::unique_ptr<storage::UserStore>, std::string> open_sto
     store->wait_until_ready(kPostgresStartupGrace);
     return std::unique_ptr<storage::UserStore>(std::move(store));
   }
-  if (!apply_migrations(config)) return std::string();
+  if (auto migrated = apply_migrations(config); !migrated) return migrated.error();
   auto store = storage::sqlite::open_store(sqlite_options(config));
-  if (!store) {
-    print_config_error("DATABASE_URL", store.error());
-    return std::string();
-  }
+  if (!store) return store.error();
   return std::move(*store);
 }
 
@@ -169,26 +156,9 @@ void record(observability::Metrics& metrics, const http::Exchange& exchange) {
                                exchange.request_id});
 }
 
-}  // namespace
-
-int migrate(const config::Config& config) {
-  log::configure_logging(config.log_level, config.log_format);
-  return apply_migrations(config) ? kExitOk : kExitBadConfig;
-}
-
-int serve(const config::Config& config) {
-  log::configure_logging(config.log_level, config.log_format);
-  std::signal(SIGPIPE, SIG_IGN);
-  raise_descriptor_limit();
-  log::log_info("starting", describe(config));
-
-  auto store = open_store(config);
-  if (!store) return kExitBadConfig;
-
-  observability::Metrics metrics;
-  std::atomic<bool> accepting{true};
-  http::Server* server_ptr = nullptr;
-
+// What the API needs from the process: readiness, and the metrics with the
+// server's gauges (`server_ptr` is set once the server exists).
+api::ApiOptions api_options(std::atomic<bool>& accepting, observability::Metrics& metrics, http::Server*& server_ptr) {
   api::ApiOptions api_options;
   api_options.accepting_traffic = [&accepting] { return accepting.load(std::memory_order_relaxed); };
   api_options.metrics = &metrics;
@@ -199,24 +169,26 @@ int serve(const config::Config& config) {
     gauges.dropped_log_lines = [] { return log::dropped_log_lines(); };
     return metrics.render(gauges);
   };
-  api::UsersApi api(**store, std::move(api_options));
+  return api_options;
+}
 
-  http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
+http::ServerEvents server_events(observability::Metrics& metrics) {
   http::ServerEvents events;
   events.warning = [](std::string_view what, std::string_view detail) { log::log_warning(what, {{"detail", detail}}); };
   events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
   events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
-  http::Server server(
-      server_config, [&api](http::Request request) { return api.handle(std::move(request)); }, events);
-  server_ptr = &server;
-  if (auto listening = server.listen(); !listening) {
-    fmt::print(stderr, "users-api: {}\n", listening.error());
-    return kExitFailure;
-  }
+  return events;
+}
 
-  // Signals are taken on the main thread; the IO threads only serve. The first
-  // signal turns readiness off, waits SHUTDOWN_DELAY for load balancers to
-  // notice, then drains; a second one skips the wait.
+// Signals are taken on the main thread; the IO threads only serve. The first
+// signal turns readiness off, waits SHUTDOWN_DELAY for load balancers to
+// notice, then drains; a second one skips the wait. Returns once the drain
+// has begun.
+// Returns when the server has drained after SIGINT or SIGTERM, with the time by
+// which the last log lines must be out: SHUTDOWN_TIMEOUT after the signal
+// (after SHUTDOWN_DELAY), so a stdout nobody reads cannot keep the process alive.
+std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, http::Server& server,
+                                                       std::atomic<bool>& accepting) {
   boost::asio::io_context control;
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   boost::asio::steady_timer delay(control);
@@ -225,8 +197,6 @@ int serve(const config::Config& config) {
     signals.cancel();
     server.shutdown();
   };
-  // The last flush of the logs ends by SHUTDOWN_TIMEOUT after the signal (after
-  // SHUTDOWN_DELAY), so a stdout nobody reads cannot keep the process alive.
   auto logs_deadline = std::chrono::steady_clock::time_point::max();
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
@@ -243,10 +213,53 @@ int serve(const config::Config& config) {
       if (!again) delay.cancel();
     });
   });
+  control.run();
+  return logs_deadline;
+}
+
+}  // namespace
+
+int migrate(const config::Config& config) {
+  log::configure_logging(config.log_level, config.log_format);
+  if (auto migrated = apply_migrations(config); !migrated) {
+    print_config_error("DATABASE_URL", migrated.error());
+    return kExitBadConfig;
+  }
+  return kExitOk;
+}
+
+int serve(const config::Config& config) {
+  log::configure_logging(config.log_level, config.log_format);
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
+  log::log_info("starting", describe(config));
+
+  auto store = open_store(config);
+  if (!store) {
+    print_config_error("DATABASE_URL", store.error());
+    return kExitBadConfig;
+  }
+
+  observability::Metrics metrics(api::kRouteLabels);
+  std::atomic<bool> accepting{true};
+  http::Server* server_ptr = nullptr;
+
+  api::UsersApi api(**store, api_options(accepting, metrics, server_ptr));
+
+  http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
+  http::Server server(
+      server_config,
+      [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); },
+      server_events(metrics));
+  server_ptr = &server;  // NOLINT(clang-analyzer-deadcode.DeadStores): the gauges read it
+  if (auto listening = server.listen(); !listening) {
+    fmt::print(stderr, "users-api: {}\n", listening.error());
+    return kExitFailure;
+  }
 
   server.start();
   log::log_info("listening", {{"host", config.host}, {"port", server.port()}, {"threads", config.threads}});
-  control.run();
+  const auto logs_deadline = wait_for_signals(config, server, accepting);
   server.wait();
   // SQLite: the writer thread commits what is queued, then the database
   // closes. PostgreSQL: the start-up thread stops, the connections close.

@@ -1,5 +1,6 @@
 #include "common/json_string.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json/serializer.hpp>
 
@@ -8,13 +9,12 @@ namespace {
 
 // True when the text can go between quotes unchanged.
 bool needs_no_escaping(std::string_view text) {
-  for (const char c : text) {
+  return std::ranges::none_of(text, [](const char c) {
     const auto byte = static_cast<unsigned char>(c);
     // 0xE2 starts U+2028/U+2029; rare enough to send such text through the
     // slow path whole.
-    if (byte < 0x20 || c == '"' || c == '\\' || byte == 0xE2) return false;
-  }
-  return true;
+    return byte < 0x20 || c == '"' || c == '\\' || byte == 0xE2;
+  });
 }
 
 void escape_line_separators(std::string& out, std::size_t from) {

@@ -2,15 +2,15 @@
 
 #include <fmt/format.h>
 #include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <thread>
 
-#include "storage/postgres/secrets.hpp"
+#include "common/database_url.hpp"
 
 namespace users::config {
 namespace {
@@ -37,6 +37,24 @@ boost::system::result<std::chrono::milliseconds, ConfigError> parse_seconds(std:
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
 }
 
+// One row per duration setting: the variable, its raw text (empty when not
+// set) and where its value goes.
+struct TimeSetting {
+  std::string_view variable;
+  const std::string& text;
+  std::chrono::milliseconds& target;
+};
+
+boost::system::result<void, ConfigError> resolve_times(std::initializer_list<TimeSetting> settings) {
+  for (const TimeSetting& setting : settings) {
+    if (setting.text.empty()) continue;
+    auto value = parse_seconds(setting.variable, setting.text);
+    if (!value) return value.error();
+    setting.target = *value;
+  }
+  return {};
+}
+
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
@@ -44,7 +62,7 @@ std::string_view trim(std::string_view text) {
 }
 
 boost::system::result<Database, std::string> parse_postgres_url(std::string_view url) {
-  if (auto valid = storage::postgres::check_url(url); !valid) {
+  if (auto valid = common::check_url(url); !valid) {
     return fmt::format("\"{}\" is not a PostgreSQL URL libpq accepts: {}", redact_database_url(url), valid.error());
   }
   PostgresDatabase database;
@@ -61,7 +79,7 @@ boost::system::result<std::string, ConfigError> read_url_file(const std::string&
   // Secrets are often written with a trailing newline (echo, kubectl).
   while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
   if (url.empty()) return ConfigError{"DATABASE_URL_FILE", fmt::format("\"{}\" is empty", path)};
-  return boost::system::result<std::string, ConfigError>(boost::system::in_place_value, std::move(url));
+  return {boost::system::in_place_value, std::move(url)};
 }
 
 // DATABASE_POOL_SIZE and the timeouts; they only matter for PostgreSQL but
@@ -80,72 +98,35 @@ boost::system::result<void, ConfigError> resolve_pool(const RawSettings& raw, st
     }
     database.pool_size = *size;
   }
-  struct TimeSetting {
-    std::string_view variable;
-    const std::string& text;
-    std::chrono::milliseconds& target;
-  };
-  for (const TimeSetting& setting : {
-           TimeSetting{"DATABASE_POOL_TIMEOUT", raw.database_pool_timeout, database.pool_timeout},
-           TimeSetting{"DATABASE_STATEMENT_TIMEOUT", raw.database_statement_timeout, database.statement_timeout},
-           TimeSetting{"DATABASE_CONNECT_TIMEOUT", raw.database_connect_timeout, database.connect_timeout},
-       }) {
-    if (setting.text.empty()) continue;
-    auto value = parse_seconds(setting.variable, setting.text);
-    if (!value) return value.error();
-    setting.target = *value;
-  }
-  return {};
+  return resolve_times({
+      {"DATABASE_POOL_TIMEOUT", raw.database_pool_timeout, database.pool_timeout},
+      {"DATABASE_STATEMENT_TIMEOUT", raw.database_statement_timeout, database.statement_timeout},
+      {"DATABASE_CONNECT_TIMEOUT", raw.database_connect_timeout, database.connect_timeout},
+  });
 }
 
-}  // namespace
+using Resolved = boost::system::result<void, ConfigError>;
 
-boost::system::result<Database, std::string> parse_database_url(std::string_view url) {
-  // Before Boost.URL: libpq accepts what it would refuse, such as several
-  // hosts (postgresql://h1:5432,h2:5432/db).
-  if (storage::postgres::is_postgres_url(url)) return parse_postgres_url(url);
-  const auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return fmt::format("\"{}\" is not a URL", redact_database_url(url));
-  const auto scheme = parsed->scheme();
-  if (scheme == "sqlite") {
-    if (parsed->has_authority() && !parsed->encoded_authority().empty()) {
-      return std::string("a sqlite URL has no host: use sqlite:///relative/path or sqlite:////absolute/path");
-    }
-    std::string path = parsed->path();
-    if (!path.empty() && path.front() == '/') path.erase(0, 1);
-    if (path.empty()) return std::string("a sqlite URL needs a file path, as in sqlite:///./db.sqlite3");
-    return Database{SqliteDatabase{path}};
-  }
-  return fmt::format("unsupported scheme \"{}\" (supported: sqlite, postgres, postgresql)", std::string_view(scheme));
-}
-
-std::string redact_database_url(std::string_view url) {
-  if (storage::postgres::is_postgres_url(url)) return storage::postgres::redact_url(url);
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return "<unparseable URL>";
-  boost::urls::url copy(*parsed);
-  if (copy.has_password()) copy.set_password("***");
-  return std::string(copy.buffer());
-}
-
-boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
-  Config config;
+// HOST, PORT and THREADS.
+Resolved resolve_listener(const RawSettings& raw, Config& config) {
   if (!raw.host.empty()) config.host = raw.host;
-
   if (!raw.port.empty()) {
     auto port = parse_integer<std::uint16_t>("PORT", raw.port, 0, 65535, "a port number");
     if (!port) return port.error();
     config.port = *port;
   }
-
-  const auto cores = std::max(1U, std::thread::hardware_concurrency());
-  config.threads = cores;
+  config.threads = std::max(1U, std::thread::hardware_concurrency());
   if (!raw.threads.empty()) {
     auto threads = parse_integer<std::size_t>("THREADS", raw.threads, 1, 1024, "a thread count");
     if (!threads) return threads.error();
     config.threads = *threads;
   }
+  return {};
+}
 
+// DATABASE_URL, DATABASE_URL_FILE or DATABASE_NAME, then the pool settings
+// (after THREADS, which bounds the pool size from below).
+Resolved resolve_database(const RawSettings& raw, Config& config) {
   std::string_view url_variable = "DATABASE_URL";
   if (!raw.database_url_file.empty()) {
     if (!raw.database_url.empty()) {
@@ -170,7 +151,11 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
     *postgres = std::move(pool);
   }
   config.database = std::move(*database);
+  return {};
+}
 
+// LOG_LEVEL and LOG_FORMAT.
+Resolved resolve_logging(const RawSettings& raw, Config& config) {
   if (!raw.log_level.empty()) {
     auto level = observability::parse_level(raw.log_level);
     if (!level) {
@@ -178,14 +163,17 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
     }
     config.log_level = *level;
   }
-
   config.log_format = *observability::parse_format("auto");
   if (!raw.log_format.empty()) {
     auto format = observability::parse_format(raw.log_format);
     if (!format) return ConfigError{"LOG_FORMAT", fmt::format("\"{}\" is not one of json, text, auto", raw.log_format)};
     config.log_format = *format;
   }
+  return {};
+}
 
+// SHUTDOWN_DELAY and SQLITE_SYNCHRONOUS.
+Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
   if (!raw.shutdown_delay.empty()) {
     if (raw.shutdown_delay == "0") {
       config.shutdown_delay = std::chrono::milliseconds(0);
@@ -195,7 +183,6 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
       config.shutdown_delay = *delay;
     }
   }
-
   if (!raw.sqlite_synchronous.empty()) {
     if (raw.sqlite_synchronous == "full" || raw.sqlite_synchronous == "FULL") {
       config.sqlite_synchronous_full = true;
@@ -203,7 +190,11 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
       return ConfigError{"SQLITE_SYNCHRONOUS", fmt::format("\"{}\" is not normal or full", raw.sqlite_synchronous)};
     }
   }
+  return {};
+}
 
+// The server's limits: sizes, then timeouts.
+Resolved resolve_limits(const RawSettings& raw, Config& config) {
   auto& limits = config.limits;
   struct SizeSetting {
     std::string_view variable;
@@ -222,21 +213,43 @@ boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
     if (!value) return value.error();
     setting.target = *value;
   }
-  struct TimeSetting {
-    std::string_view variable;
-    const std::string& text;
-    std::chrono::milliseconds& target;
-  };
-  for (const TimeSetting& setting : {
-           TimeSetting{"IDLE_TIMEOUT", raw.idle_timeout, limits.idle_timeout},
-           TimeSetting{"REQUEST_TIMEOUT", raw.request_timeout, limits.request_timeout},
-           TimeSetting{"WRITE_TIMEOUT", raw.write_timeout, limits.write_timeout},
-           TimeSetting{"SHUTDOWN_TIMEOUT", raw.shutdown_timeout, limits.drain_timeout},
-       }) {
-    if (setting.text.empty()) continue;
-    auto value = parse_seconds(setting.variable, setting.text);
-    if (!value) return value.error();
-    setting.target = *value;
+  return resolve_times({
+      {"IDLE_TIMEOUT", raw.idle_timeout, limits.idle_timeout},
+      {"REQUEST_TIMEOUT", raw.request_timeout, limits.request_timeout},
+      {"WRITE_TIMEOUT", raw.write_timeout, limits.write_timeout},
+      {"SHUTDOWN_TIMEOUT", raw.shutdown_timeout, limits.drain_timeout},
+  });
+}
+
+}  // namespace
+
+boost::system::result<Database, std::string> parse_database_url(std::string_view url) {
+  // Before Boost.URL: libpq accepts what it would refuse, such as several
+  // hosts (postgresql://h1:5432,h2:5432/db).
+  if (common::is_postgres_url(url)) return parse_postgres_url(url);
+  const auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return fmt::format("\"{}\" is not a URL", redact_database_url(url));
+  const auto scheme = parsed->scheme();
+  if (scheme == "sqlite") {
+    if (parsed->has_authority() && !parsed->encoded_authority().empty()) {
+      return std::string("a sqlite URL has no host: use sqlite:///relative/path or sqlite:////absolute/path");
+    }
+    std::string path = parsed->path();
+    if (!path.empty() && path.front() == '/') path.erase(0, 1);
+    if (path.empty()) return std::string("a sqlite URL needs a file path, as in sqlite:///./db.sqlite3");
+    return Database{SqliteDatabase{path}};
+  }
+  return fmt::format("unsupported scheme \"{}\" (supported: sqlite, postgres, postgresql)", std::string_view(scheme));
+}
+
+std::string redact_database_url(std::string_view url) {
+  return common::redact_url(url);
+}
+
+boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
+  Config config;
+  for (const auto& part : {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits}) {
+    if (auto resolved = part(raw, config); !resolved) return resolved.error();
   }
   return config;
 }
@@ -280,7 +293,9 @@ boost::system::result<void, std::string> load_dotenv(const std::string& path) {
   contents << file.rdbuf();
   auto entries = parse_dotenv(contents.str());
   if (!entries) return path + ": " + entries.error();
-  for (const auto& entry : *entries) ::setenv(entry.key.c_str(), entry.value.c_str(), 0);
+  for (const auto& entry : *entries) {
+    ::setenv(entry.key.c_str(), entry.value.c_str(), 0);  // NOLINT(concurrency-mt-unsafe): no threads yet
+  }
   return {};
 }
 

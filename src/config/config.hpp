@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "http/server.hpp"
+#include "http/limits.hpp"
 #include "observability/log.hpp"
 
 namespace users::config {

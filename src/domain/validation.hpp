@@ -1,6 +1,6 @@
 // Field validation exactly as the reference's DRF ModelSerializer applies it,
 // minus the one rule that needs the database (dni uniqueness), which the
-// handler adds through `add_dni_taken`.
+// api layer adds after asking the store (`check_dni_taken`).
 #pragma once
 
 #include <optional>

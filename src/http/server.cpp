@@ -23,12 +23,12 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/intrusive/list.hpp>
-#include <cctype>
 #include <exception>
 #include <optional>
-#include <random>
 #include <thread>
 #include <vector>
+
+#include "http/wire.hpp"
 
 namespace users::http {
 namespace asio = boost::asio;
@@ -39,82 +39,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 16 * 1024;
-
-// The answers the server gives on its own, before any handler sees a request.
-Message error_message(bhttp::status status, std::string_view detail, unsigned version) {
-  Message message{status, version};
-  message.set(bhttp::field::content_type, "application/json");
-  message.body() = fmt::format(R"({{"detail":"{}"}})", detail);
-  message.keep_alive(false);
-  message.prepare_payload();
-  return message;
-}
-
-// What a failed read of a request deserves: an answer, or just a close.
-std::optional<Message> answer_for_read_error(const boost::system::error_code& ec, const Limits& limits) {
-  if (ec == bhttp::error::header_limit) {
-    return error_message(bhttp::status::request_header_fields_too_large,
-                         fmt::format("Request header fields exceed {} bytes.", limits.max_header_bytes), 11);
-  }
-  if (ec == bhttp::error::body_limit) {
-    return error_message(bhttp::status::payload_too_large,
-                         fmt::format("Request body exceeds {} bytes.", limits.max_body_bytes), 11);
-  }
-  // Everything else Beast reports while parsing is a malformed request; a
-  // timeout, a reset or an early end of stream leaves no one to answer.
-  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-    return error_message(bhttp::status::bad_request, "Malformed HTTP request.", 11);
-  }
-  return std::nullopt;
-}
-
-// X-Request-ID: a client's own id is kept when it is a sane token, so that
-// its logs and ours can be joined; anything else is replaced.
-constexpr std::size_t kMaxRequestIdLength = 128;
-
-bool is_sane_request_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' || c == ':' ||
-           c == '/' || c == '+' || c == '=';
-  });
-}
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  return fmt::format("{:016x}", generator());
-}
-
-std::string peer_of(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return "unknown";
-  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
-}
-
-// Beast's serializer yields a response as a chain of small buffers (one per
-// header field) behind layers of buffer views; walking that chain cost more
-// instructions than all the rest of a request (measured with callgrind). The
-// message is still built and validated by Beast (fields, Content-Length,
-// Connection); this writes it out in one pass into one reusable buffer, so the
-// socket gets a single plain buffer.
-void serialize(const Message& message, std::string& out) {
-  out.clear();
-  out += message.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  fmt::format_to(std::back_inserter(out), "{} ", message.result_int());
-  out += message.reason();
-  out += "\r\n";
-  for (const auto& field : message) {
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += "\r\n";
-  }
-  out += "\r\n";
-  out += message.body();
-}
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 using ListHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
@@ -169,9 +94,24 @@ struct Server::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, Worker& worker);
-  asio::awaitable<void> refuse(tcp::socket socket);
-  // Body bytes sent, or nothing when the connection can no longer be used.
-  asio::awaitable<std::optional<std::uint64_t>> send(Connection& connection, Response& response, bool head_only);
+  asio::awaitable<bool> read_request(Connection& connection, bhttp::request_parser<bhttp::string_body>& parser) const;
+  asio::awaitable<bool> exchange(Connection& connection, Request request, std::string_view peer);
+  asio::awaitable<void> refuse(tcp::socket socket) const;
+  // What is reported of a request once its response is complete.
+  struct InFlight {
+    std::string_view method;
+    std::string_view target;
+    std::string_view peer;
+    std::string_view request_id;
+    std::chrono::steady_clock::time_point started;
+    bool reported = false;
+  };
+  // Reports the exchange (access log, metrics) once.
+  void report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) const;
+  // Whether the whole response went out. The exchange is reported when the
+  // response is complete, before its last bytes are written: a client that
+  // reads the response and then scrapes /metrics sees it counted.
+  asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only, InFlight& in_flight) const;
   void begin_shutdown();
   void finish_drain_if_empty();
 };
@@ -210,7 +150,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
-asio::awaitable<void> Server::Impl::refuse(tcp::socket socket) {
+asio::awaitable<void> Server::Impl::refuse(tcp::socket socket) const {
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(config.limits.write_timeout);
   auto message = error_message(bhttp::status::service_unavailable, "Too many open connections, try again later.", 11);
@@ -241,67 +181,87 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
     connection.state = Connection::State::kBusy;
 
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
-    connection.stream.expires_after(limits.request_timeout);
-    auto [header_ec, header_bytes] =
-        co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kAwaitable);
-    // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked leaves
-    // the body's length unknowable; reading on would let the body smuggle in
-    // a second request.
-    if (!header_ec && parser.get().count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
-      header_ec = bhttp::error::bad_transfer_encoding;
-    }
-    if (!header_ec && !parser.is_done()) {
-      const auto expect = parser.get()[bhttp::field::expect];
-      if (beast::iequals(expect, "100-continue")) {
-        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, parser.get().version()};
-        co_await bhttp::async_write(connection.stream, proceed, kAwaitable);
-      }
-      auto [body_ec, body_bytes] = co_await bhttp::async_read(connection.stream, connection.buffer, parser, kAwaitable);
-      header_ec = body_ec;
-    }
-    if (header_ec) {
-      if (auto answer = answer_for_read_error(header_ec, limits)) {
-        connection.stream.expires_after(limits.write_timeout);
-        co_await bhttp::async_write(connection.stream, *answer, kAwaitable);
-      }
-      break;
-    }
-
-    Request request = parser.release();
-    const auto started = std::chrono::steady_clock::now();
-    const bool head_only = request.method() == bhttp::verb::head;
-    const unsigned version = request.version();
-    const bool keep_alive = request.keep_alive();
-    const std::string method(request.method_string());
-    const std::string target(request.target());
-    const auto client_id = request["X-Request-ID"];
-    const std::string request_id = is_sane_request_id(client_id) ? std::string(client_id) : new_request_id();
-
-    requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+    auto reading = read_request(connection, parser);
+    if (!co_await std::move(reading)) break;
     // (Built in its own statement: GCC 12 mishandles temporaries, such as a
     // by-value argument, that share a full-expression with co_await.)
-    auto handling = handler(std::move(request));
-    Response response = co_await std::move(handling);
-    response.message.version(version);
-    response.message.keep_alive(keep_alive && !draining.load(std::memory_order_relaxed));
-    response.message.set("X-Request-ID", request_id);
-    const bool keep_open = response.message.keep_alive();
-    const auto sent = co_await send(connection, response, head_only);
-    requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
-
-    events.exchange(Exchange{method, target, response.route, response.message.result_int(), sent.value_or(0),
-                             std::chrono::steady_clock::now() - started, peer, request_id});
-    if (!sent || !keep_open) break;
+    auto exchanging = exchange(connection, parser.release(), peer);
+    if (!co_await std::move(exchanging)) break;
   }
   connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   connection.stream.close();
 }
 
+// Reads one whole request into `parser`; false when the connection is done
+// (after answering a request that cannot be served, when it deserves one).
+asio::awaitable<bool> Server::Impl::read_request(Connection& connection,
+                                                 bhttp::request_parser<bhttp::string_body>& parser) const {
+  const Limits& limits = config.limits;
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser.body_limit(limits.max_body_bytes);
+  connection.stream.expires_after(limits.request_timeout);
+  auto [header_ec, header_bytes] =
+      co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kAwaitable);
+  // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked leaves
+  // the body's length unknowable; reading on would let the body smuggle in
+  // a second request.
+  if (!header_ec && parser.get().count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
+    header_ec = bhttp::error::bad_transfer_encoding;
+  }
+  if (!header_ec && !parser.is_done()) {
+    const auto expect = parser.get()[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, parser.get().version()};
+      co_await bhttp::async_write(connection.stream, proceed, kAwaitable);
+    }
+    auto [body_ec, body_bytes] = co_await bhttp::async_read(connection.stream, connection.buffer, parser, kAwaitable);
+    header_ec = body_ec;
+  }
+  if (!header_ec) co_return true;
+  if (auto answer = answer_for_read_error(header_ec, limits)) {
+    connection.stream.expires_after(limits.write_timeout);
+    co_await bhttp::async_write(connection.stream, *answer, kAwaitable);
+  }
+  co_return false;
+}
+
+// Hands one request to the handler and sends its response; false when the
+// connection must close.
+asio::awaitable<bool> Server::Impl::exchange(Connection& connection, Request request, std::string_view peer) {
+  const auto started = std::chrono::steady_clock::now();
+  const bool head_only = request.method() == bhttp::verb::head;
+  const unsigned version = request.version();
+  const bool keep_alive = request.keep_alive();
+  const std::string method(request.method_string());
+  const std::string target(request.target());
+  const auto client_id = request["X-Request-ID"];
+  const std::string request_id = is_sane_request_id(client_id) ? std::string(client_id) : new_request_id();
+
+  requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+  auto handling = handler(std::move(request), RequestInfo{request_id, peer});
+  Response response = co_await std::move(handling);
+  response.message.version(version);
+  response.message.keep_alive(keep_alive && !draining.load(std::memory_order_relaxed));
+  response.message.set("X-Request-ID", request_id);
+  const bool keep_open = response.message.keep_alive();
+  InFlight in_flight{method, target, peer, request_id, started};
+  const bool sent = co_await send(connection, response, head_only, in_flight);
+  requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  report(in_flight, response, 0);  // cut short: reported now, with no body
+  co_return sent&& keep_open;
+}
+
+void Server::Impl::report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) const {
+  if (in_flight.reported) return;
+  in_flight.reported = true;
+  events.exchange(Exchange{in_flight.method, in_flight.target, response.route, response.message.result_int(),
+                           body_bytes, std::chrono::steady_clock::now() - in_flight.started, in_flight.peer,
+                           in_flight.request_id});
+}
+
 // Writes one response.
-asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& connection, Response& response,
-                                                                 bool head_only) {
+asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& response, bool head_only,
+                                         InFlight& in_flight) const {
   const Limits& limits = config.limits;
   Message& message = response.message;
   connection.stream.expires_after(limits.write_timeout);
@@ -309,38 +269,38 @@ asio::awaitable<std::optional<std::uint64_t>> Server::Impl::send(Connection& con
   if (!response.stream) {
     message.prepare_payload();
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
-    const std::uint64_t bytes = message.body().size();
     serialize(message, connection.output);
+    report(in_flight, response, message.body().size());
     auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(connection.output), kAwaitable);
-    if (ec) co_return std::nullopt;
-    co_return bytes;
+    co_return !ec;
   }
 
   message.chunked(true);
   message.body().clear();
   bhttp::response_serializer<bhttp::string_body> serializer(message);
+  if (head_only) report(in_flight, response, 0);
   auto [header_ec, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, kAwaitable);
-  if (header_ec) co_return std::nullopt;
-  if (head_only) co_return 0;
+  if (header_ec) co_return false;
+  if (head_only) co_return true;
 
   std::uint64_t bytes = 0;
   for (;;) {
     auto piece = co_await response.stream->next();
     if (!piece) {
       events.warning("response stream failed", piece.error().detail);
-      co_return std::nullopt;  // the client sees a truncated chunked body, never a wrong one
+      co_return false;  // the client sees a truncated chunked body, never a wrong one
     }
     connection.stream.expires_after(limits.write_timeout);
     if (piece->empty()) {
+      report(in_flight, response, bytes);
       const auto last_chunk = bhttp::make_chunk_last();
       auto [ec, n] = co_await asio::async_write(connection.stream, last_chunk, kAwaitable);
-      if (ec) co_return std::nullopt;
-      co_return bytes;
+      co_return !ec;
     }
     bytes += piece->size();
     const auto chunk = bhttp::make_chunk(asio::buffer(*piece));
     auto [ec, n] = co_await asio::async_write(connection.stream, chunk, kAwaitable);
-    if (ec) co_return std::nullopt;
+    if (ec) co_return false;
   }
 }
 
@@ -361,7 +321,7 @@ void Server::Impl::begin_shutdown() {
     });
   });
   for (auto& worker : workers) {
-    asio::post(worker->io, [this, &worker = *worker] {
+    asio::post(worker->io, [&worker = *worker] {
       for (auto& connection : worker.connections) {
         if (connection.state == Connection::State::kIdle) connection.stream.cancel();
       }
@@ -383,8 +343,13 @@ Server::Server(ServerConfig config, Handler handler, ServerEvents events)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(handler), std::move(events))) {}
 
 Server::~Server() {
-  shutdown();
-  wait();
+  // A destructor must not throw; if draining fails this late there is no one
+  // left to tell, and the process is ending anyway.
+  try {
+    shutdown();
+    wait();
+  } catch (...) {  // see above
+  }
 }
 
 boost::system::result<void, std::string> Server::listen() {

@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/limits.hpp"
+
 namespace users::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -50,17 +52,14 @@ struct Response {
   std::string_view route = "other";
 };
 
-using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
-
-struct Limits {
-  std::size_t max_body_bytes = 1024 * 1024;           // larger: 413
-  std::size_t max_header_bytes = 16 * 1024;           // larger: 431
-  std::size_t max_connections = 10000;                // more: 503, then closed
-  std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
-  std::chrono::milliseconds request_timeout{15'000};  // to receive a whole request once it has begun
-  std::chrono::milliseconds write_timeout{15'000};    // to send one response (or one chunk)
-  std::chrono::milliseconds drain_timeout{20'000};    // on shutdown, for in-flight requests
+// What the server knows of a request besides its message, for the handler's
+// logs. Valid until the handler's coroutine completes.
+struct RequestInfo {
+  std::string_view request_id;  // also sent back as X-Request-ID
+  std::string_view peer;        // "address:port"
 };
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request, RequestInfo)>;
 
 struct ServerConfig {
   std::string host = "0.0.0.0";
@@ -69,7 +68,9 @@ struct ServerConfig {
   Limits limits;
 };
 
-// One request and its answer, reported once the response has been sent.
+// One request and its answer, reported once its response is complete, just
+// before the last bytes are written (so a client that reads the response and
+// then scrapes /metrics sees it counted).
 struct Exchange {
   std::string_view method;
   std::string_view target;

@@ -14,8 +14,16 @@
 namespace users::observability {
 namespace {
 
-std::atomic<Level> g_level{Level::kInfo};
-std::atomic<Format> g_format{Format::kJson};
+// The process's log settings, set once by configure_logging. Function-local
+// statics, constant-initialised: no guard on the hot path.
+std::atomic<Level>& level_setting() {
+  static std::atomic<Level> level{Level::kInfo};
+  return level;
+}
+std::atomic<Format>& format_setting() {
+  static std::atomic<Format> format{Format::kJson};
+  return format;
+}
 
 // How much of a value a line carries: a client chooses the path and the
 // headers, so they are cut before they reach the queue.
@@ -98,18 +106,18 @@ std::string_view format_name(Format format) {
 }
 
 void configure_logging(Level level, Format format) {
-  g_level.store(level, std::memory_order_relaxed);
-  g_format.store(format, std::memory_order_relaxed);
+  level_setting().store(level, std::memory_order_relaxed);
+  format_setting().store(format, std::memory_order_relaxed);
 }
 
 bool log_enabled(Level level) {
-  return level >= g_level.load(std::memory_order_relaxed);
+  return level >= level_setting().load(std::memory_order_relaxed);
 }
 
 void log(Level level, std::string_view message, const boost::json::object& fields) {
   if (!log_enabled(level)) return;
   auto& line = line_buffer();
-  if (g_format.load(std::memory_order_relaxed) == Format::kText) {
+  if (format_setting().load(std::memory_order_relaxed) == Format::kText) {
     append_timestamp(line);
     line += ' ';
     line += level_label(level);
@@ -152,7 +160,7 @@ void log_access(Level level, const AccessRecord& record) {
   if (!log_enabled(level)) return;
   auto& line = line_buffer();
   bool path_cut = false;
-  if (g_format.load(std::memory_order_relaxed) == Format::kText) {
+  if (format_setting().load(std::memory_order_relaxed) == Format::kText) {
     append_timestamp(line);
     line += ' ';
     line += level_label(level);

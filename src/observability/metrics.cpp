@@ -52,7 +52,17 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
 
 }  // namespace
 
-Metrics::Metrics() : start_time_seconds_(now_seconds()) {}
+Metrics::Metrics(std::span<const std::string_view> route_labels) : start_time_seconds_(now_seconds()) {
+  for (const auto label : route_labels.first(std::min(route_labels.size(), kRoutes - 1))) {
+    route_labels_[route_count_++] = label;
+  }
+  route_labels_[route_count_++] = "other";
+}
+
+std::size_t Metrics::route_index(std::string_view route) const {
+  const auto* const end = route_labels_.begin() + static_cast<std::ptrdiff_t>(route_count_ - 1);
+  return static_cast<std::size_t>(std::find(route_labels_.begin(), end, route) - route_labels_.begin());
+}
 
 Metrics::Shard& Metrics::this_thread_shard() {
   // Each thread keeps the shard it was first given for this Metrics object.
@@ -74,7 +84,7 @@ std::uint64_t Metrics::sum(Pick pick) const {
 
 void Metrics::observe_request(std::string_view route, std::string_view method, unsigned status,
                               std::chrono::nanoseconds duration) {
-  const std::size_t r = index_of(kRouteLabels, route);
+  const std::size_t r = route_index(route);
   const std::size_t m = index_of(kMethodLabels, method);
   const std::size_t c = std::clamp<std::size_t>(status / 100, 1, kStatusClasses) - 1;
   const double seconds = std::chrono::duration<double>(duration).count();
@@ -98,13 +108,10 @@ void Metrics::count_rejected_connection() {
   this_thread_shard().rejected_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string Metrics::render(const Gauges& gauges) const {
-  std::string out;
-  out.reserve(16 * 1024);
-
+void Metrics::render_requests(std::string& out) const {
   header(out, "users_api_http_requests_total", "counter",
          "HTTP requests answered, by route template, method and status class.");
-  for (std::size_t r = 0; r < kRoutes; ++r) {
+  for (std::size_t r = 0; r < route_count_; ++r) {
     for (std::size_t m = 0; m < kMethods; ++m) {
       for (std::size_t c = 0; c < kStatusClasses; ++c) {
         const auto i = (r * kMethods + m) * kStatusClasses + c;
@@ -112,14 +119,16 @@ std::string Metrics::render(const Gauges& gauges) const {
         if (count == 0) continue;
         fmt::format_to(std::back_inserter(out),
                        "users_api_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}xx\"}} {}\n",
-                       kRouteLabels[r], kMethodLabels[m], c + 1, count);
+                       route_labels_[r], kMethodLabels[m], c + 1, count);
       }
     }
   }
+}
 
+void Metrics::render_latency(std::string& out) const {
   header(out, "users_api_http_request_duration_seconds", "histogram",
          "Time from a complete request to the end of its response, by route template.");
-  for (std::size_t r = 0; r < kRoutes; ++r) {
+  for (std::size_t r = 0; r < route_count_; ++r) {
     std::uint64_t cumulative = 0;
     std::string series;
     for (std::size_t b = 0; b < kBuckets; ++b) {
@@ -127,17 +136,25 @@ std::string Metrics::render(const Gauges& gauges) const {
       cumulative += sum([i](const Shard& s) -> const auto& { return s.latency_buckets[i]; });
       const std::string bound = b < kLatencyBuckets.size() ? fmt::format("{}", kLatencyBuckets[b]) : "+Inf";
       fmt::format_to(std::back_inserter(series),
-                     "users_api_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", kRouteLabels[r],
+                     "users_api_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", route_labels_[r],
                      bound, cumulative);
     }
     if (cumulative == 0) continue;
     out += series;
     const auto sum_ns = sum([r](const Shard& s) -> const auto& { return s.latency_sum_ns[r]; });
     fmt::format_to(std::back_inserter(out), "users_api_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n",
-                   kRouteLabels[r], static_cast<double>(sum_ns) / 1e9);
+                   route_labels_[r], static_cast<double>(sum_ns) / 1e9);
     fmt::format_to(std::back_inserter(out), "users_api_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",
-                   kRouteLabels[r], cumulative);
+                   route_labels_[r], cumulative);
   }
+}
+
+std::string Metrics::render(const Gauges& gauges) const {
+  std::string out;
+  out.reserve(std::size_t{16} * 1024);
+
+  render_requests(out);
+  render_latency(out);
 
   header(out, "users_api_http_requests_in_flight", "gauge", "Requests being handled right now.");
   fmt::format_to(std::back_inserter(out), "users_api_http_requests_in_flight {}\n", gauges.requests_in_flight());

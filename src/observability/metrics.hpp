@@ -9,15 +9,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace users::observability {
 
-// Route labels the API reports; anything else is counted as "other".
-inline constexpr std::array<std::string_view, 11> kRouteLabels = {
-    "/api/",   "/api/users/", "/api/users/{id}/", "/api/schema/", "/api/docs/", "/healthz",
-    "/readyz", "/metrics",    "redirect",         "not-found",    "other"};
+// Route labels: the caller's (the API's route table), then "other" for
+// anything else; at most this many in all.
+inline constexpr std::size_t kMaxRouteLabels = 16;
 inline constexpr std::array<std::string_view, 8> kMethodLabels = {"GET",   "HEAD",   "POST",    "PUT",
                                                                   "PATCH", "DELETE", "OPTIONS", "other"};
 // Upper bounds in seconds of the latency histogram's buckets (+Inf implied).
@@ -34,7 +34,8 @@ struct Gauges {
 
 class Metrics {
  public:
-  Metrics();
+  // `route_labels` must outlive the object (static tables do).
+  explicit Metrics(std::span<const std::string_view> route_labels);
 
   void observe_request(std::string_view route, std::string_view method, unsigned status,
                        std::chrono::nanoseconds duration);
@@ -47,7 +48,7 @@ class Metrics {
  private:
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kStatusClasses = 5;
-  static constexpr std::size_t kRoutes = kRouteLabels.size();
+  static constexpr std::size_t kRoutes = kMaxRouteLabels;
   static constexpr std::size_t kMethods = kMethodLabels.size();
   static constexpr std::size_t kBuckets = kLatencyBuckets.size() + 1;
 
@@ -63,7 +64,13 @@ class Metrics {
   template <typename Pick>
   [[nodiscard]] std::uint64_t sum(Pick pick) const;
 
+  [[nodiscard]] std::size_t route_index(std::string_view route) const;
+  void render_requests(std::string& out) const;
+  void render_latency(std::string& out) const;
+
   std::array<Shard, kShards> shards_;
+  std::array<std::string_view, kRoutes> route_labels_{};
+  std::size_t route_count_ = 0;  // route_labels_ in use, "other" last
   std::atomic<std::size_t> next_shard_{0};
   double start_time_seconds_;
 };

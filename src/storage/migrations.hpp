@@ -4,7 +4,9 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace users::storage {
 
@@ -12,6 +14,13 @@ struct Migration {
   int version;
   std::string_view name;
   std::string_view sql;
+};
+
+// What a migration run did, whichever backend ran it.
+struct MigrationReport {
+  int version_before = 0;
+  int version_after = 0;
+  std::vector<std::string> applied;  // "0001_initial", ...
 };
 
 // Ascending by version.

@@ -1,5 +1,5 @@
 // The storage boundary. Handlers see only this interface; each backend
-// (SQLite now, PostgreSQL later) implements it. Every call is awaitable so
+// (storage/sqlite/, storage/postgres/) implements it. Every call is awaitable so
 // that a backend can do its work off the IO threads, and every expected
 // failure comes back as a value, never as an exception.
 #pragma once
@@ -37,6 +37,11 @@ using StoreResult = boost::system::result<T, StoreError>;
 
 class UserStore {
  public:
+  UserStore() = default;
+  UserStore(const UserStore&) = delete;
+  UserStore& operator=(const UserStore&) = delete;
+  UserStore(UserStore&&) = delete;
+  UserStore& operator=(UserStore&&) = delete;
   virtual ~UserStore() = default;
 
   virtual boost::asio::awaitable<StoreResult<std::optional<domain::User>>> find(domain::UserId id) = 0;

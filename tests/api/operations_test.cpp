@@ -137,6 +137,21 @@ TEST(Operations, MetricsUseRouteTemplates) {
   EXPECT_EQ(metrics.body().find("12345"), std::string::npos);
 }
 
+// The exchange is recorded before the response's last byte leaves, so a
+// scrape made on another connection right after reading a response sees it.
+TEST(Operations, AResponseReadIsAlreadyCountedByTheNextScrape) {
+  TestServer server;
+  HttpClient client(server.port());
+  HttpClient scraper(server.port());
+  for (int i = 1; i <= 30; ++i) {
+    ASSERT_EQ(client.get("/api/users/").result_int(), 200);
+    const auto metrics = scraper.get("/metrics");
+    const std::string series =
+        R"(users_api_http_requests_total{route="/api/users/",method="GET",status="2xx"} )" + std::to_string(i) + "\n";
+    ASSERT_NE(metrics.body().find(series), std::string::npos) << "after request " << i << ":\n" << metrics.body();
+  }
+}
+
 TEST(Operations, SchemaAndDocsAreServedLocally) {
   TestServer server;
   HttpClient client(server.port());

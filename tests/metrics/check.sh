@@ -202,10 +202,11 @@ check "$req: an unknown path is counted under a fixed label, not its raw path" \
 check "$req: the slashless redirect is counted as 3xx" \
   test "$(value "$s1" "$req{route=\"redirect\",method=\"GET\",status=\"3xx\"}")" = 1
 
-# Every label value comes from a fixed set: route templates of src/api/routes.hpp
-# (or a slashless pseudo-route like not-found), known methods, status classes.
-mapfile -t templates < <(sed -nE 's/^ *\{"(\/[^"]*)", *"[A-Z, ]+"\},?$/\1/p' src/api/routes.hpp)
-[ "${#templates[@]}" -ge 5 ] || bad "could not read kRouteTable from src/api/routes.hpp (${#templates[@]} paths)"
+# Every label value comes from a fixed set: the labels of kRouteTable in
+# src/api/route_table.hpp (rows {"template", "ALLOW", "label", kind, ops}), or a
+# pseudo-route like not-found, known methods, status classes.
+mapfile -t templates < <(sed -nE 's/^ *\{"\/[^"]*", *"[A-Z, ]+", *"(\/[^"]*)",.*$/\1/p' src/api/route_table.hpp)
+[ "${#templates[@]}" -ge 5 ] || bad "could not read kRouteTable from src/api/route_table.hpp (${#templates[@]} labels)"
 label_problems=$(awk -v templates="$(printf '%s\n' "${templates[@]}")" '
   BEGIN { n = split(templates, t, "\n"); for (i = 1; i <= n; i++) known[t[i]] = 1 }
   /^users_api_http_request(s_total|_duration_seconds_(bucket|sum|count))\{/ {

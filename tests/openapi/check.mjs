@@ -17,7 +17,7 @@
 //    valid against the documented schema; (b) every undocumented method among
 //    GET HEAD POST PUT PATCH DELETE OPTIONS on every known path answers 405,
 //    with an Allow header naming exactly the documented methods; (c) the
-//    document's paths and methods equal kRouteTable in src/api/routes.hpp.
+//    document's paths and methods equal kRouteTable in src/api/route_table.hpp.
 // 4. The User schemas' maxLength values equal kDniMaxChars and kNameMaxChars
 //    of src/domain/user.hpp, and the server enforces them with DRF's message.
 //
@@ -177,16 +177,17 @@ function* schemaObjects(node, at) {
   check(!ajv.validateSchema({ type: 'strin' }), 'self-test: Ajv rejects a Schema Object with type "strin"');
 }
 
-// --- sources: routes.hpp, user.hpp -------------------------------------------------------------------------
-const routesHpp = fs.readFileSync(path.join(root, 'src/api/routes.hpp'), 'utf8');
+// --- sources: route_table.hpp, user.hpp -------------------------------------------------------------------
+// Rows: {"template", "ALLOW", "label", RouteKind::..., ops}.
+const routesHpp = fs.readFileSync(path.join(root, 'src/api/route_table.hpp'), 'utf8');
 const tableText = (routesHpp.match(/kRouteTable\[\]\s*=\s*\{([\s\S]*?)\n\};/) || [])[1] || '';
 const routeTable = new Map(
-  [...tableText.matchAll(/\{\s*"([^"]+)"\s*,\s*"([A-Z, ]+)"\s*\}/g)].map((m) => [m[1], m[2].split(',').map((s) => s.trim())]),
+  [...tableText.matchAll(/\{\s*"([^"]+)"\s*,\s*"([A-Z, ]+)"\s*,/g)].map((m) => [m[1], m[2].split(',').map((s) => s.trim())]),
 );
 const assetsText = (routesHpp.match(/kDocsAssets\[\]\s*=\s*\{([\s\S]*?)\};/) || [])[1] || '';
 const docsAssets = [...assetsText.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-check(routeTable.size >= 5, `kRouteTable read from src/api/routes.hpp: ${[...routeTable.keys()].join(' ')}`);
-check(docsAssets.length >= 1, `kDocsAssets read from src/api/routes.hpp: ${docsAssets.join(' ')}`);
+check(routeTable.size >= 5, `kRouteTable read from src/api/route_table.hpp: ${[...routeTable.keys()].join(' ')}`);
+check(docsAssets.length >= 1, `kDocsAssets read from src/api/route_table.hpp: ${docsAssets.join(' ')}`);
 
 const userHpp = fs.readFileSync(path.join(root, 'src/domain/user.hpp'), 'utf8');
 const constant = (name) => Number((userHpp.match(new RegExp(`${name}\\s*=\\s*(\\d+)`)) || [])[1]);

@@ -58,8 +58,12 @@ HostList configured_hosts(const std::string& url) {
   if (!options) return list;
   for (const auto* option = options.get(); option->keyword != nullptr; ++option) {
     const std::string_view keyword = option->keyword;
-    const char* value =
-        option->val != nullptr ? option->val : (option->envvar != nullptr ? std::getenv(option->envvar) : nullptr);
+    const char* value = option->val;
+    // What libpq falls back to. Nothing in users-api sets the environment
+    // once threads run.
+    if (value == nullptr && option->envvar != nullptr) {
+      value = std::getenv(option->envvar);  // NOLINT(concurrency-mt-unsafe): no setenv after start-up
+    }
     if (value == nullptr) continue;
     if (keyword == "host") list.hosts = value;
     if (keyword == "hostaddr") list.hostaddrs = value;
@@ -162,8 +166,12 @@ class AsyncConnection::UnwindGuard {
   UnwindGuard& operator=(UnwindGuard&&) = delete;
   ~UnwindGuard() {
     if (std::uncaught_exceptions() <= exceptions_) return;
-    connection_.disarm();
-    connection_.close();
+    // Already unwinding: a second exception would terminate the process.
+    try {
+      connection_.disarm();
+      connection_.close();
+    } catch (...) {  // see above: the connection is dropped either way
+    }
   }
 
  private:
@@ -171,7 +179,8 @@ class AsyncConnection::UnwindGuard {
   int exceptions_;
 };
 
-AsyncConnection::AsyncConnection(asio::any_io_executor executor, std::shared_ptr<const ConnectionSettings> settings)
+AsyncConnection::AsyncConnection(const asio::any_io_executor& executor,
+                                 std::shared_ptr<const ConnectionSettings> settings)
     : settings_(std::move(settings)), socket_(executor), deadline_(executor) {}
 
 AsyncConnection::~AsyncConnection() {

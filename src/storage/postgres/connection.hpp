@@ -25,7 +25,7 @@ class AsyncConnection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  AsyncConnection(boost::asio::any_io_executor executor, std::shared_ptr<const ConnectionSettings> settings);
+  AsyncConnection(const boost::asio::any_io_executor& executor, std::shared_ptr<const ConnectionSettings> settings);
   AsyncConnection(const AsyncConnection&) = delete;
   AsyncConnection& operator=(const AsyncConnection&) = delete;
   AsyncConnection(AsyncConnection&&) = delete;

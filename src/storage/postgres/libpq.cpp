@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "storage/postgres/secrets.hpp"
+#include "common/database_url.hpp"
 
 namespace users::storage::postgres {
 
@@ -23,7 +23,7 @@ StoreError::Kind classify_sqlstate(std::string_view sqlstate, std::string_view c
 }
 
 std::string ConnectionSettings::clean(std::string_view message) const {
-  return one_line(scrub_secrets(message, url));
+  return common::one_line(common::scrub_secrets(message, url));
 }
 
 std::optional<PgError> result_error(const ConnectionSettings& settings, PGconn* conn, const PGresult* result) {

@@ -1,8 +1,13 @@
 #include "storage/postgres/migrate.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <charconv>
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <string_view>
 
 #include "storage/postgres/migrations.hpp"
@@ -135,6 +140,20 @@ asio::awaitable<Outcome> apply_migrations(AsyncConnection& connection) {
   auto outcome = co_await migrate_locked(connection);
   connection.close();
   co_return outcome;
+}
+
+boost::system::result<MigrationReport, std::string> migrate(const PostgresOptions& options) {
+  auto settings = std::make_shared<const ConnectionSettings>(
+      ConnectionSettings{options.url, options.redacted_url, options.connect_timeout, options.statement_timeout});
+  asio::io_context io{1};
+  AsyncConnection connection(io.get_executor(), settings);
+  auto future = asio::co_spawn(io, apply_migrations(connection), asio::use_future);
+  io.run();
+  try {
+    return future.get();
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
 }
 
 }  // namespace users::storage::postgres

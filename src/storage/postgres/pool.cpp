@@ -84,14 +84,17 @@ ConnectionPool::Slot* ConnectionPool::take_free() {
   return unconnected;
 }
 
-void ConnectionPool::release(Slot* slot) {
+void ConnectionPool::release(Slot* slot) noexcept {
   if (!waiters_.empty()) {
     // Straight to the longest waiter: the slot stays busy, so no newcomer can
     // take it first.
     Waiter* waiter = waiters_.front();
     waiters_.pop_front();
     waiter->granted = slot;
-    waiter->timer.cancel();
+    try {
+      waiter->timer.cancel();
+    } catch (...) {  // the waiter still finds the slot when its timer expires
+    }
     return;
   }
   slot->busy = false;

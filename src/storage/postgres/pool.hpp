@@ -88,7 +88,8 @@ class ConnectionPool {
   struct Waiter;
 
   Slot* take_free();
-  void release(Slot* slot);
+  // noexcept: called from destructors (Lease, Waiter).
+  void release(Slot* slot) noexcept;
   boost::asio::awaitable<StoreResult<void>> make_ready(Slot& slot);
 
   boost::asio::any_io_executor executor_;

@@ -4,25 +4,24 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <charconv>
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
 
+#include "storage/per_thread.hpp"
+#include "storage/postgres/create_batcher.hpp"
 #include "storage/postgres/migrate.hpp"
 #include "storage/postgres/pool.hpp"
+#include "storage/postgres/rows.hpp"
+#include "storage/postgres/statements.hpp"
 
 namespace users::storage::postgres {
 namespace asio = boost::asio;
@@ -33,28 +32,6 @@ using Kind = StoreError::Kind;
 using Severity = PostgresEvents::Severity;
 
 namespace {
-
-// Statements, named and kept beside the code that runs them; each is
-// prepared once per connection. Parameters are typed so that the plans never
-// depend on the first values seen.
-struct Prepared {
-  const char* name;
-  std::string_view parameter_types;
-  std::string_view sql;
-};
-constexpr Prepared kFindUser{"users_api_find", "bigint", "SELECT id, dni, name FROM api_user WHERE id = $1"};
-constexpr Prepared kDniExists{"users_api_dni_exists", "varchar, bigint",
-                              "SELECT 1 FROM api_user WHERE dni = $1 AND id IS DISTINCT FROM $2 LIMIT 1"};
-constexpr Prepared kListPage{"users_api_list_page", "bigint, bigint",
-                             "SELECT id, dni, name FROM api_user WHERE id > $1 ORDER BY id LIMIT $2"};
-constexpr Prepared kInsertUser{"users_api_insert", "varchar, varchar",
-                               "INSERT INTO api_user (dni, name) VALUES ($1, $2) RETURNING id"};
-constexpr Prepared kUpdateUser{
-    "users_api_update", "bigint, varchar, varchar",
-    "UPDATE api_user SET dni = coalesce($2, dni), name = coalesce($3, name) WHERE id = $1 RETURNING id, dni, name"};
-constexpr Prepared kDeleteUser{"users_api_delete", "bigint", "DELETE FROM api_user WHERE id = $1"};
-constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
-constexpr std::array kStatements{kFindUser, kDniExists, kListPage, kInsertUser, kUpdateUser, kDeleteUser, kPing};
 
 // One round trip per new connection: the session's statement timeout, then
 // every PREPARE.
@@ -76,115 +53,14 @@ constexpr std::chrono::milliseconds kMaxStartupRetry{5000};
 // Requests that may wait for a connection, per connection (then kBusy).
 constexpr std::size_t kWaitersPerConnection = 32;
 
-std::atomic<std::uint64_t> next_store_id{1};
+// What each IO thread owns of a store: its connections and its creates.
+struct ThreadState {
+  ThreadState(const asio::any_io_executor& executor, std::shared_ptr<const ConnectionSettings> settings,
+              PoolOptions options, Health& health)
+      : pool(executor, std::move(settings), std::move(options), health) {}
 
-// Group commit for creates. A create that arrives while another create of
-// its thread is running waits; when that one is done, everything waiting goes
-// as one INSERT: one round trip and one commit (one WAL flush) for all of
-// them, as the SQLite writer does. Under load this is what lets durable
-// commits (an fdatasync each) keep up.
-constexpr std::size_t kMaxCreatesPerInsert = 256;
-constexpr std::size_t kMaxWaitingCreatesPerThread = 1024;
-
-// One create waiting in its own coroutine frame. Whoever runs the INSERT
-// sets `outcome` and cancels `wake`.
-struct PendingCreate {
-  const std::string* dni = nullptr;
-  const std::string* name = nullptr;
-  asio::steady_timer* wake = nullptr;
-  bool taken = false;  // in an INSERT that is running: must wait for it
-  std::optional<StoreResult<UserId>> outcome;
-};
-
-struct CreateQueue {
-  std::deque<PendingCreate*> waiting;
-  bool running = false;
-};
-
-// Takes a create that was never run out of the queue if its frame goes away
-// (its coroutine destroyed with the io_context at exit).
-class WaitingCreate {
- public:
-  WaitingCreate(CreateQueue& queue, PendingCreate& pending) : queue_(queue), pending_(pending) {
-    queue_.waiting.push_back(&pending_);
-  }
-  WaitingCreate(const WaitingCreate&) = delete;
-  WaitingCreate& operator=(const WaitingCreate&) = delete;
-  WaitingCreate(WaitingCreate&&) = delete;
-  WaitingCreate& operator=(WaitingCreate&&) = delete;
-  ~WaitingCreate() {
-    if (pending_.taken) return;
-    if (const auto it = std::find(queue_.waiting.begin(), queue_.waiting.end(), &pending_);
-        it != queue_.waiting.end()) {
-      queue_.waiting.erase(it);
-    }
-  }
-
- private:
-  CreateQueue& queue_;
-  PendingCreate& pending_;
-};
-
-// Each thread's pool and create queue for each store it has used. A store id
-// is never reused, so entries left by a destroyed store never match again.
-struct ThreadPoolEntry {
-  std::uint64_t store_id = 0;
-  ConnectionPool* pool = nullptr;
-  CreateQueue* creates = nullptr;
-};
-thread_local std::vector<ThreadPoolEntry> t_pools;
-
-// "INSERT ... VALUES ($1, $2), ($3, $4), ... ON CONFLICT (dni) DO NOTHING
-// RETURNING id, dni" for `rows` users. A dni already taken (by a stored user
-// or earlier in the same list) returns no row; a duplicate id (a sequence
-// behind rows inserted by hand) still fails the statement, as a 500.
-std::string insert_many_sql(std::size_t rows) {
-  std::string sql = "INSERT INTO api_user (dni, name) VALUES ";
-  for (std::size_t row = 0; row < rows; ++row) {
-    sql += fmt::format("{}(${}, ${})", row == 0 ? "" : ", ", 2 * row + 1, 2 * row + 2);
-  }
-  sql += " ON CONFLICT (dni) DO NOTHING RETURNING id, dni";
-  return sql;
-}
-
-// PostgreSQL text cannot hold NUL; validation refuses it long before, but a
-// NUL must never silently cut a value short (libpq takes C strings).
-bool has_nul(std::string_view text) {
-  return text.find('\0') != std::string_view::npos;
-}
-
-StoreError nul_error() {
-  return StoreError{Kind::kInternal, "text with a NUL character cannot be stored"};
-}
-
-std::string_view text_at(const PGresult* result, int row, int column) {
-  return {PQgetvalue(result, row, column), static_cast<std::size_t>(PQgetlength(result, row, column))};
-}
-
-StoreResult<std::int64_t> int_at(const PGresult* result, int row, int column) {
-  const auto text = text_at(result, row, column);
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) {
-    return StoreError{Kind::kInternal, fmt::format("not an integer from PostgreSQL: \"{}\"", text)};
-  }
-  return value;
-}
-
-StoreResult<User> user_at(const PGresult* result, int row) {
-  auto id = int_at(result, row, 0);
-  if (!id) return id.error();
-  return User{*id, std::string(text_at(result, row, 1)), std::string(text_at(result, row, 2))};
-}
-
-// Decimal text for a bigint parameter, living as long as the call's frame.
-struct IntText {
-  explicit IntText(std::int64_t value) {
-    const auto [end, ec] = std::to_chars(digits.data(), digits.data() + digits.size() - 1, value);
-    *end = '\0';
-  }
-  [[nodiscard]] const char* c_str() const { return digits.data(); }
-  std::array<char, 24> digits{};
+  ConnectionPool pool;
+  CreateBatcher creates{pool};
 };
 
 class Store final : public PostgresStore {
@@ -210,7 +86,9 @@ class Store final : public PostgresStore {
   Store(Store&&) = delete;
   Store& operator=(Store&&) = delete;
 
-  ~Store() override {
+  // post() throws only when out of memory, join() only on a self-join: both
+  // are bugs the process should not outlive.
+  ~Store() override {  // NOLINT(bugprone-exception-escape): see above
     {
       const std::lock_guard lock(state_mutex_);
       stopping_ = true;
@@ -276,25 +154,10 @@ class Store final : public PostgresStore {
   asio::awaitable<StoreResult<User>> create(std::string dni, std::string name) override {
     if (has_nul(dni) || has_nul(name)) co_return nul_error();
     if (!ready()) co_return not_ready();
-    const auto executor = co_await asio::this_coro::executor;
-    auto state = this_thread_state(executor);
+    auto state = this_thread_state(co_await asio::this_coro::executor);
     if (!state) co_return state.error();
-    CreateQueue& queue = *state->creates;
-    if (queue.waiting.size() >= kMaxWaitingCreatesPerThread) {
-      co_return StoreError{Kind::kBusy, fmt::format("{} creates already wait on this thread", queue.waiting.size())};
-    }
-    asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
-    PendingCreate self{&dni, &name, &wake, false, std::nullopt};
-    const WaitingCreate waiting(queue, self);
-    while (!self.outcome) {
-      if (!queue.running) {
-        auto running = run_creates(*state->pool, queue);
-        co_await std::move(running);
-      } else {
-        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-    }
-    auto id = std::move(*self.outcome);
+    auto creating = (*state)->creates.create(dni, name);
+    auto id = co_await std::move(creating);
     if (!id) co_return id.error();
     co_return User{*id, std::move(dni), std::move(name)};
   }
@@ -332,70 +195,11 @@ class Store final : public PostgresStore {
     const auto executor = co_await asio::this_coro::executor;
     auto state = this_thread_state(executor);
     if (!state) co_return state.error();
-    auto lease = co_await state->pool->acquire();
+    auto lease = co_await (*state)->pool.acquire();
     if (!lease) co_return lease.error();
     auto result = co_await lease->connection().execute_prepared(statement.name, params);
     if (!result) co_return result.error().to_store_error();
     co_return std::move(*result);
-  }
-
-  // Runs the creates at the front of the queue as one INSERT, hands each its
-  // outcome, and wakes them and the next in line (the next to run one).
-  asio::awaitable<void> run_creates(ConnectionPool& pool, CreateQueue& queue) {
-    queue.running = true;
-    std::vector<PendingCreate*> batch;
-    while (!queue.waiting.empty() && batch.size() < kMaxCreatesPerInsert) {
-      batch.push_back(queue.waiting.front());
-      batch.back()->taken = true;
-      queue.waiting.pop_front();
-    }
-    auto inserting = insert_users(pool, batch);
-    co_await std::move(inserting);
-    queue.running = false;
-    for (PendingCreate* pending : batch) pending->wake->cancel();
-    if (!queue.waiting.empty()) queue.waiting.front()->wake->cancel();
-  }
-
-  // Sets the outcome of every create in `batch`.
-  asio::awaitable<void> insert_users(ConnectionPool& pool, const std::vector<PendingCreate*>& batch) {
-    auto fail_all = [&batch](const StoreError& error) {
-      for (PendingCreate* pending : batch) pending->outcome = error;
-    };
-    auto lease = co_await pool.acquire();
-    if (!lease) co_return fail_all(lease.error());
-    if (batch.size() == 1) {
-      // Alone: the prepared single-row INSERT (a taken dni is its 23505).
-      const std::array params{batch[0]->dni->c_str(), batch[0]->name->c_str()};
-      auto result = co_await lease->connection().execute_prepared(kInsertUser.name, params);
-      if (!result) co_return fail_all(result.error().to_store_error());
-      if (PQntuples(result->get()) != 1) co_return fail_all(StoreError{Kind::kInternal, "INSERT returned no id"});
-      auto id = int_at(result->get(), 0, 0);
-      batch[0]->outcome = id ? StoreResult<UserId>(*id) : StoreResult<UserId>(id.error());
-      co_return;
-    }
-    std::vector<const char*> params;
-    params.reserve(batch.size() * 2);
-    for (const PendingCreate* pending : batch) {
-      params.push_back(pending->dni->c_str());
-      params.push_back(pending->name->c_str());
-    }
-    const std::string sql = insert_many_sql(batch.size());
-    auto result = co_await lease->connection().execute_params(sql.c_str(), params);
-    if (!result) co_return fail_all(result.error().to_store_error());
-    // Each returned row is the first create of the batch with that dni.
-    const PGresult* rows = result->get();
-    for (int row = 0; row < PQntuples(rows); ++row) {
-      auto id = int_at(rows, row, 0);
-      const auto dni = text_at(rows, row, 1);
-      for (PendingCreate* pending : batch) {
-        if (pending->outcome || *pending->dni != dni) continue;
-        pending->outcome = id ? StoreResult<UserId>(*id) : StoreResult<UserId>(id.error());
-        break;
-      }
-    }
-    for (PendingCreate* pending : batch) {
-      if (!pending->outcome) pending->outcome = StoreError{Kind::kDniTaken, {}};
-    }
   }
 
   StoreError not_ready() const {
@@ -403,27 +207,17 @@ class Store final : public PostgresStore {
     return StoreError{Kind::kUnavailable, reason_};
   }
 
-  StoreResult<ThreadPoolEntry> this_thread_state(const asio::any_io_executor& executor) {
-    const auto* context = &asio::query(executor, asio::execution::context);
-    for (const auto& entry : t_pools) {
-      if (entry.store_id != id_) continue;
+  // The calling thread's connections, made on its first call.
+  StoreResult<ThreadState*> this_thread_state(const asio::any_io_executor& executor) {
+    if (ThreadState* state = threads_.find()) {
       // Sockets belong to one io_context: using the store from another one
       // on this thread would be a bug in the caller.
-      if (entry.pool->context() != context) {
+      if (state->pool.context() != &asio::query(executor, asio::execution::context)) {
         return StoreError{Kind::kInternal, "PostgreSQL store used from a second io_context on one thread"};
       }
-      return entry;
+      return state;
     }
-    auto pool = std::make_unique<ConnectionPool>(executor, settings_, pool_options_, health_);
-    auto creates = std::make_unique<CreateQueue>();
-    const ThreadPoolEntry entry{id_, pool.get(), creates.get()};
-    {
-      const std::lock_guard lock(pools_mutex_);
-      pools_.push_back(std::move(pool));
-      create_queues_.push_back(std::move(creates));
-    }
-    t_pools.push_back(entry);
-    return entry;
+    return &threads_.adopt(std::make_unique<ThreadState>(executor, settings_, pool_options_, health_));
   }
 
   // Applies migrations, retrying until they succeed or the store closes.
@@ -473,7 +267,6 @@ class Store final : public PostgresStore {
     }
   }
 
-  const std::uint64_t id_ = next_store_id.fetch_add(1);
   PostgresOptions options_;
   std::shared_ptr<const ConnectionSettings> settings_;
   PoolOptions pool_options_;
@@ -485,9 +278,7 @@ class Store final : public PostgresStore {
   std::string reason_ = "database migrations have not run yet";
   bool stopping_ = false;
 
-  std::mutex pools_mutex_;
-  std::vector<std::unique_ptr<ConnectionPool>> pools_;
-  std::vector<std::unique_ptr<CreateQueue>> create_queues_;
+  PerThread<ThreadState> threads_;
 
   // The start-up thread's own loop and connection (touched only there).
   asio::io_context startup_io_{1};
@@ -496,20 +287,6 @@ class Store final : public PostgresStore {
 };
 
 }  // namespace
-
-boost::system::result<MigrationReport, std::string> migrate(const PostgresOptions& options) {
-  auto settings = std::make_shared<const ConnectionSettings>(
-      ConnectionSettings{options.url, options.redacted_url, options.connect_timeout, options.statement_timeout});
-  asio::io_context io{1};
-  AsyncConnection connection(io.get_executor(), settings);
-  auto future = asio::co_spawn(io, apply_migrations(connection), asio::use_future);
-  io.run();
-  try {
-    return future.get();
-  } catch (const std::exception& e) {
-    return std::string(e.what());
-  }
-}
 
 std::unique_ptr<PostgresStore> open_store(PostgresOptions options) {
   return std::make_unique<Store>(std::move(options));

@@ -3,8 +3,9 @@
 // Each IO thread owns a few connections (its share of DATABASE_POOL_SIZE)
 // and drives them with libpq's asynchronous API on its own io_context, so a
 // statement never blocks the thread and never hops to another one. Every
-// statement is prepared once per connection. Writes commit one by one, in
-// PostgreSQL, which groups concurrent commits into one WAL flush by itself.
+// statement is prepared once per connection. Updates and deletes are single
+// autocommit statements; creates that arrive together on one thread go as
+// one multi-row INSERT, one commit for all (create_batcher.hpp).
 #pragma once
 
 #include <boost/system/result.hpp>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/migrations.hpp"
 #include "storage/user_store.hpp"
 
 namespace users::storage::postgres {
@@ -39,12 +41,6 @@ struct PostgresOptions {
   PostgresEvents events;
 
   [[nodiscard]] std::size_t connections_per_thread() const { return (pool_size + threads - 1) / threads; }
-};
-
-struct MigrationReport {
-  int version_before = 0;
-  int version_after = 0;
-  std::vector<std::string> applied;
 };
 
 // Applies pending migrations, once: in one transaction under an advisory

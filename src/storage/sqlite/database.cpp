@@ -45,12 +45,12 @@ SqliteError Database::last_error() const {
   return SqliteError{sqlite3_extended_errcode(handle()), sqlite3_errmsg(handle())};
 }
 
-SqliteResult<void> Database::execute(const char* sql) {
+SqliteResult<void> Database::execute(const char* sql) const {
   if (sqlite3_exec(handle(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) return last_error();
   return {};
 }
 
-SqliteResult<Statement> Database::prepare(std::string_view sql) {
+SqliteResult<Statement> Database::prepare(std::string_view sql) const {
   sqlite3_stmt* raw = nullptr;
   const int rc =
       sqlite3_prepare_v3(handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr);

@@ -43,8 +43,8 @@ class Database {
   ~Database() = default;
 
   // Runs one or more statements that return no rows.
-  SqliteResult<void> execute(const char* sql);
-  SqliteResult<Statement> prepare(std::string_view sql);
+  SqliteResult<void> execute(const char* sql) const;
+  SqliteResult<Statement> prepare(std::string_view sql) const;
 
   [[nodiscard]] sqlite3* handle() const { return handle_.get(); }
   [[nodiscard]] SqliteError last_error() const;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/migrations.hpp"
 #include "storage/user_store.hpp"
 
 namespace users::storage::sqlite {
@@ -29,12 +30,6 @@ struct SqliteOptions {
   std::size_t max_batch = 512;
   // How long a connection waits for a lock held by another process.
   std::chrono::milliseconds busy_timeout{5000};
-};
-
-struct MigrationReport {
-  int version_before = 0;
-  int version_after = 0;
-  std::vector<std::string> applied;
 };
 
 // Creates the file if needed and applies pending migrations, under the write

@@ -1,13 +1,15 @@
-#include "storage/postgres/secrets.hpp"
+#include "common/database_url.hpp"
 
 #include <libpq-fe.h>
 
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
-namespace users::storage::postgres {
+namespace users::common {
 namespace {
 
 // The user part of the authority, split at the password, as written.
@@ -88,13 +90,20 @@ bool is_postgres_url(std::string_view url) {
 }
 
 std::string redact_url(std::string_view url) {
+  if (!is_postgres_url(url)) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) return "<unparseable URL>";
+    boost::urls::url copy(*parsed);
+    if (copy.has_password()) copy.set_password("***");
+    return std::string(copy.buffer());
+  }
   std::string out(url);
   if (const auto parts = split_userinfo_password(url)) {
     out = std::string(parts->before) + "***" + std::string(parts->after);
   }
   // Back to front, so that the offsets not yet used stay valid.
   const auto spans = query_passwords(out);
-  for (auto span = spans.rbegin(); span != spans.rend(); ++span) out.replace(span->first, span->second, "***");
+  for (std::size_t i = spans.size(); i-- > 0;) out.replace(spans[i].first, spans[i].second, "***");
   return out;
 }
 
@@ -130,4 +139,4 @@ std::string one_line(std::string_view message) {
   return out;
 }
 
-}  // namespace users::storage::postgres
+}  // namespace users::common

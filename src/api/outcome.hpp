@@ -1,0 +1,99 @@
+// What a handler means, before anyone renders it: the JSON presenter
+// (json_presenter.hpp) turns it into DRF's JSON, the browsable presenter
+// (browsable_presenter.hpp) into the HTML pages a browser gets. Handlers
+// never build bytes, and nothing parses what a presenter produced.
+#pragma once
+
+#include <boost/beast/http/status.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "domain/user.hpp"
+#include "domain/validation.hpp"
+
+namespace users::api {
+
+using Status = boost::beast::http::status;
+
+// One user: 200 for a read or an update, 201 for a create.
+struct UserBody {
+  Status status = Status::ok;
+  domain::User user;
+};
+
+// The first page of the list; `complete` when it holds every user (else the
+// JSON presenter streams the rest).
+struct UserListBody {
+  std::vector<domain::User> users;
+  bool complete = true;
+};
+
+// A 400 with DRF's messages per field.
+struct FieldErrorsBody {
+  domain::FieldErrors errors;
+};
+
+// Any other error: {"detail": message} or {"non_field_errors": [message]}.
+struct Problem {
+  Status status = Status::bad_request;
+  std::string message;
+  bool non_field = false;
+  bool retry_after = false;  // back-pressure: "Retry-After: 1"
+};
+
+struct NoContent {};
+
+struct Redirect {
+  std::string location;
+};
+
+// DRF's OPTIONS metadata; `fields_for` names the action whose fields are
+// described ("POST", "PUT"), empty for none.
+struct Metadata {
+  std::string_view name;
+  std::string_view description;
+  std::string_view fields_for;
+};
+
+// The API root's links.
+struct RootLinks {
+  std::string users_url;
+};
+
+// /healthz and /readyz: {"status": state, "reason": reason}.
+struct ProbeStatus {
+  Status status = Status::ok;
+  std::string_view state;
+  std::string reason;
+};
+
+// A body served as it is (the schema, the docs and their assets, /metrics).
+struct Content {
+  std::string_view content_type;
+  std::string body;
+};
+
+using Outcome = std::variant<UserBody, UserListBody, FieldErrorsBody, Problem, NoContent, Redirect, Metadata, RootLinks,
+                             ProbeStatus, Content>;
+
+// Which browsable page may show an outcome when a browser asked for HTML;
+// kNone: JSON whatever was asked (the reference's writes, OPTIONS, and 405s
+// outside the item view).
+enum class Page { kNone, kRoot, kList, kItem };
+
+// The values a browser submitted, shown again beside their errors.
+struct Submitted {
+  std::string dni;
+  std::string name;
+};
+
+struct Answer {
+  Outcome outcome;
+  Page page = Page::kNone;
+  std::optional<Submitted> submitted;  // a create from the browsable form
+};
+
+}  // namespace users::api

@@ -1,0 +1,171 @@
+#include "api/user_handlers.hpp"
+
+#include <fmt/format.h>
+#include <boost/beast/http/field.hpp>
+#include <boost/url/parse.hpp>
+#include <vector>
+
+#include "api/request_body.hpp"
+#include "domain/messages.hpp"
+#include "domain/text.hpp"
+#include "domain/validation.hpp"
+
+// Every call that passes arguments by value to a coroutine creates the
+// awaitable in one statement and co_awaits it in the next: GCC 12 mishandles
+// temporaries that share a full-expression with co_await (they can be
+// destroyed twice or not at all), and by-value parameters are such
+// temporaries.
+namespace users::api {
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using bhttp::verb;
+using domain::User;
+using domain::UserId;
+using storage::StoreError;
+
+namespace {
+
+std::string_view header_of(const http::Request& request, bhttp::field field) {
+  const auto value = request[field];
+  return {value.data(), value.size()};
+}
+
+Problem body_problem(BodyError error) {
+  return Problem{error.status, std::move(error.message), error.non_field};
+}
+
+Problem already_exists() {
+  return Problem{Status::bad_request, std::string(domain::messages::kUserAlreadyExists)};
+}
+
+FieldErrorsBody dni_taken() {
+  FieldErrorsBody body;
+  body.errors.dni.push_back(domain::messages::kDniTaken);
+  return body;
+}
+
+}  // namespace
+
+Answer UserHandlers::root(std::string_view default_host) const {
+  std::string host(request_[bhttp::field::host]);
+  if (host.empty()) host = default_host;
+  const auto authority = boost::urls::parse_authority(host);
+  if (!authority || authority->has_userinfo()) {
+    return {Problem{Status::bad_request, "Invalid Host header."}, Page::kRoot, std::nullopt};
+  }
+  return {RootLinks{fmt::format("http://{}/api/users/", host)}, Page::kRoot, std::nullopt};
+}
+
+Answer UserHandlers::root_metadata() {
+  return {Metadata{"Api Root", "The default basic root view for DefaultRouter", {}}, Page::kNone, std::nullopt};
+}
+
+Answer UserHandlers::list_metadata() {
+  return {Metadata{"User List", "", "POST"}, Page::kNone, std::nullopt};
+}
+
+asio::awaitable<Answer> UserHandlers::item_metadata(const std::string& id_text) {
+  Metadata metadata{"User Instance", "", {}};
+  if (const auto id = domain::text::parse_python_int(id_text)) {
+    auto user = co_await store_.find(*id);
+    if (!user) co_return Answer{failure(user.error()), Page::kNone, std::nullopt};
+    // The fields of PUT are described only when there is a user to put.
+    if (user->has_value()) metadata.fields_for = "PUT";
+  }
+  co_return Answer{metadata, Page::kNone, std::nullopt};
+}
+
+asio::awaitable<Answer> UserHandlers::list(std::size_t limit) {
+  auto fetch = store_.list_page(0, limit, std::vector<User>());
+  auto users = co_await std::move(fetch);
+  if (!users) co_return Answer{failure(users.error()), Page::kList, std::nullopt};
+  const bool complete = users->size() < limit;
+  co_return Answer{UserListBody{std::move(*users), complete}, Page::kList, std::nullopt};
+}
+
+asio::awaitable<Answer> UserHandlers::create() {
+  auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
+  if (!input) co_return Answer{body_problem(input.error()), Page::kList, Submitted{}};
+  auto creating = create_outcome(*input);
+  auto outcome = co_await std::move(creating);
+  co_return Answer{std::move(outcome), Page::kList, Submitted{input->dni.text, input->name.text}};
+}
+
+asio::awaitable<Outcome> UserHandlers::create_outcome(const domain::UserInput& input) {
+  // The reference's own check, before any validation: the dni exactly as sent.
+  const auto as_sent = domain::dni_as_sent(input);
+  if (as_sent) {
+    auto lookup = store_.dni_exists(std::string(*as_sent), std::nullopt);
+    auto exists = co_await std::move(lookup);
+    if (!exists) co_return failure(exists.error());
+    if (*exists) co_return already_exists();
+  }
+
+  auto outcome = domain::validate(input, domain::WriteMode::kCreate);
+  if (outcome.changes.dni && outcome.changes.dni != as_sent) {
+    auto taken = co_await check_dni_taken(*outcome.changes.dni, std::nullopt, outcome.errors);
+    if (!taken) co_return failure(taken.error());
+  }
+  if (!outcome.errors.empty()) co_return FieldErrorsBody{std::move(outcome.errors)};
+
+  auto insert = store_.create(*outcome.changes.dni, *outcome.changes.name);
+  auto created = co_await std::move(insert);
+  if (created) co_return UserBody{Status::created, std::move(*created)};
+  if (created.error().kind != StoreError::Kind::kDniTaken) co_return failure(created.error());
+  // Lost a race for the dni: answer as the request would have been answered
+  // had it arrived second.
+  if (as_sent == outcome.changes.dni) co_return already_exists();
+  co_return dni_taken();
+}
+
+asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
+  const verb method = request_.method();
+  const auto id = domain::text::parse_python_int(id_text);
+  if (!id) co_return Answer{Problem{Status::not_found, std::string(kNotFoundMessage)}, Page::kItem, std::nullopt};
+  if (method == verb::delete_) {
+    auto removed = co_await store_.remove(*id);
+    if (!removed) co_return Answer{failure(removed.error()), Page::kNone, std::nullopt};
+    co_return Answer{NoContent{}, Page::kNone, std::nullopt};
+  }
+
+  auto user = co_await store_.find(*id);
+  if (!user) co_return Answer{failure(user.error()), Page::kItem, std::nullopt};
+  if (!user->has_value()) {
+    co_return Answer{Problem{Status::not_found, std::string(kNotFoundMessage)}, Page::kItem, std::nullopt};
+  }
+  if (method == verb::get || method == verb::head) {
+    co_return Answer{UserBody{Status::ok, std::move(**user)}, Page::kItem, std::nullopt};
+  }
+  auto updating = update(*id, method == verb::put ? domain::WriteMode::kReplace : domain::WriteMode::kPatch);
+  auto outcome = co_await std::move(updating);
+  co_return Answer{std::move(outcome), Page::kNone, std::nullopt};
+}
+
+asio::awaitable<Outcome> UserHandlers::update(UserId id, domain::WriteMode mode) {
+  auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
+  if (!input) co_return body_problem(input.error());
+  auto outcome = domain::validate(*input, mode);
+  if (outcome.changes.dni) {
+    auto taken = co_await check_dni_taken(*outcome.changes.dni, id, outcome.errors);
+    if (!taken) co_return failure(taken.error());
+  }
+  if (!outcome.errors.empty()) co_return FieldErrorsBody{std::move(outcome.errors)};
+  auto write = store_.update(id, std::move(outcome.changes));
+  auto updated = co_await std::move(write);
+  if (updated) co_return UserBody{Status::ok, std::move(*updated)};
+  if (updated.error().kind == StoreError::Kind::kDniTaken) co_return dni_taken();
+  co_return failure(updated.error());
+}
+
+// Adds DRF's uniqueness message to the dni's errors when another user has it.
+asio::awaitable<storage::StoreResult<void>> UserHandlers::check_dni_taken(const std::string& dni,
+                                                                          std::optional<UserId> except,
+                                                                          domain::FieldErrors& errors) {
+  auto lookup = store_.dni_exists(dni, except);
+  auto exists = co_await std::move(lookup);
+  if (!exists) co_return exists.error();
+  if (*exists) errors.dni.push_back(domain::messages::kDniTaken);
+  co_return storage::StoreResult<void>{};
+}
+
+}  // namespace users::api

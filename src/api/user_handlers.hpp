@@ -1,0 +1,52 @@
+// The reference's DRF ModelViewSet for users, and its DefaultRouter root:
+// each handler returns what it means (an Answer), never bytes.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "api/outcome.hpp"
+#include "api/store_failure.hpp"
+#include "http/server.hpp"
+#include "storage/user_store.hpp"
+
+namespace users::api {
+
+// Handlers for one request. They take the request by reference from a
+// caller that keeps it alive across every co_await, and never throw on
+// their own (a store's exception still reaches UsersApi::handle).
+class UserHandlers {
+ public:
+  UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures)
+      : store_(store), request_(request), failures_(failures) {}
+
+  // GET /api/: the links, from the Host header (or `default_host`).
+  [[nodiscard]] Answer root(std::string_view default_host) const;
+  // OPTIONS of the three views.
+  [[nodiscard]] static Answer root_metadata();
+  [[nodiscard]] static Answer list_metadata();
+  boost::asio::awaitable<Answer> item_metadata(const std::string& id_text);
+
+  // GET /api/users/: the first `limit` users.
+  boost::asio::awaitable<Answer> list(std::size_t limit);
+  // POST /api/users/.
+  boost::asio::awaitable<Answer> create();
+  // GET, PUT, PATCH, DELETE /api/users/{id}/.
+  boost::asio::awaitable<Answer> item(const std::string& id_text);
+
+ private:
+  boost::asio::awaitable<Outcome> create_outcome(const domain::UserInput& input);
+  boost::asio::awaitable<Outcome> update(domain::UserId id, domain::WriteMode mode);
+  boost::asio::awaitable<storage::StoreResult<void>> check_dni_taken(const std::string& dni,
+                                                                     std::optional<domain::UserId> except,
+                                                                     domain::FieldErrors& errors);
+  [[nodiscard]] Problem failure(const storage::StoreError& error) const { return store_failure(error, failures_); }
+
+  storage::UserStore& store_;
+  const http::Request& request_;
+  FailureSink failures_;
+};
+
+}  // namespace users::api

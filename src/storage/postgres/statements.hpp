@@ -1,0 +1,32 @@
+// The PostgreSQL backend's statements, named and kept beside the code that
+// runs them; each is prepared once per connection (see connection_setup in
+// postgres_store.cpp).
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace users::storage::postgres {
+
+// Parameters are typed so that the plans never depend on the first values
+// seen.
+struct Prepared {
+  const char* name;
+  std::string_view parameter_types;
+  std::string_view sql;
+};
+inline constexpr Prepared kFindUser{"users_api_find", "bigint", "SELECT id, dni, name FROM api_user WHERE id = $1"};
+inline constexpr Prepared kDniExists{"users_api_dni_exists", "varchar, bigint",
+                                     "SELECT 1 FROM api_user WHERE dni = $1 AND id IS DISTINCT FROM $2 LIMIT 1"};
+inline constexpr Prepared kListPage{"users_api_list_page", "bigint, bigint",
+                                    "SELECT id, dni, name FROM api_user WHERE id > $1 ORDER BY id LIMIT $2"};
+inline constexpr Prepared kInsertUser{"users_api_insert", "varchar, varchar",
+                                      "INSERT INTO api_user (dni, name) VALUES ($1, $2) RETURNING id"};
+inline constexpr Prepared kUpdateUser{
+    "users_api_update", "bigint, varchar, varchar",
+    "UPDATE api_user SET dni = coalesce($2, dni), name = coalesce($3, name) WHERE id = $1 RETURNING id, dni, name"};
+inline constexpr Prepared kDeleteUser{"users_api_delete", "bigint", "DELETE FROM api_user WHERE id = $1"};
+inline constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
+inline constexpr std::array kStatements{kFindUser, kDniExists, kListPage, kInsertUser, kUpdateUser, kDeleteUser, kPing};
+
+}  // namespace users::storage::postgres

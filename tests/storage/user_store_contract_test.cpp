@@ -1,0 +1,231 @@
+// What every UserStore promises, as one typed suite run on each backend:
+// SQLite on a file in a temporary directory, PostgreSQL on a fresh database
+// of the test cluster (the Postgres/ instantiation runs only in the
+// postgres registration of tests/CMakeLists.txt). What only one backend
+// does stays in sqlite_store_test.cpp and postgres_store_test.cpp.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/database_url.hpp"
+#include "storage/postgres/postgres_store.hpp"
+#include "storage/sqlite/sqlite_store.hpp"
+#include "support/postgres.hpp"
+#include "support/test_server.hpp"
+
+namespace users::storage {
+namespace {
+namespace asio = boost::asio;
+using Kind = StoreError::Kind;
+
+struct SqliteBackend {
+  SqliteBackend() : dir(users::testing::make_temp_dir()) {
+    sqlite::SqliteOptions options;
+    options.path = (dir / "db.sqlite3").string();
+    if (auto migrated = sqlite::migrate(options); !migrated) {
+      error = migrated.error();
+      return;
+    }
+    auto opened = sqlite::open_store(options);
+    if (!opened) {
+      error = opened.error();
+      return;
+    }
+    store = std::move(*opened);
+  }
+  SqliteBackend(const SqliteBackend&) = delete;
+  SqliteBackend& operator=(const SqliteBackend&) = delete;
+  SqliteBackend(SqliteBackend&&) = delete;
+  SqliteBackend& operator=(SqliteBackend&&) = delete;
+  ~SqliteBackend() {
+    store.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  std::filesystem::path dir;
+  std::unique_ptr<UserStore> store;
+  std::string error;
+};
+
+struct PostgresBackend {
+  PostgresBackend() {
+    postgres::PostgresOptions options;
+    options.url = db.url();
+    options.redacted_url = common::redact_url(options.url);
+    options.pool_size = 2;
+    options.threads = 1;
+    options.connect_timeout = std::chrono::seconds(5);
+    if (auto migrated = postgres::migrate(options); !migrated) {
+      error = migrated.error();
+      return;
+    }
+    auto opened = postgres::open_store(std::move(options));
+    if (!opened->wait_until_ready(std::chrono::seconds(20))) {
+      error = "PostgreSQL store not ready";
+      return;
+    }
+    store = std::move(opened);
+  }
+
+  users::testing::TestDatabase db;
+  std::unique_ptr<UserStore> store;
+  std::string error;
+};
+
+// One io_context for the whole test: a PostgreSQL store's connections
+// belong to the io_context (and thread) that first used them.
+template <typename Backend>
+class UserStoreContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    backend_ = std::make_unique<Backend>();
+    ASSERT_TRUE(backend_->store) << backend_->error;
+    store_ = backend_->store.get();
+  }
+  void TearDown() override { backend_.reset(); }
+
+  template <typename T>
+  T run(asio::awaitable<T> operation) {
+    auto future = asio::co_spawn(io_, std::move(operation), asio::use_future);
+    io_.restart();
+    io_.run();
+    return future.get();
+  }
+
+  asio::io_context io_{1};
+  std::unique_ptr<Backend> backend_;
+  UserStore* store_ = nullptr;
+};
+
+TYPED_TEST_SUITE_P(UserStoreContract);
+
+TYPED_TEST_P(UserStoreContract, CreatesFindsUpdatesAndRemoves) {
+  auto& store = *this->store_;
+  auto created = this->run(store.create("123", "Ana"));
+  ASSERT_TRUE(created) << created.error().detail;
+  EXPECT_EQ(created->id, 1);
+
+  auto found = this->run(store.find(created->id));
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->dni, "123");
+  EXPECT_EQ((*found)->name, "Ana");
+
+  domain::UserChanges changes;
+  changes.name = "Bea";
+  auto updated = this->run(store.update(created->id, changes));
+  ASSERT_TRUE(updated) << updated.error().detail;
+  EXPECT_EQ(updated->dni, "123");
+  EXPECT_EQ(updated->name, "Bea");
+
+  EXPECT_TRUE(this->run(store.remove(created->id)));
+  auto gone = this->run(store.find(created->id));
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+  auto again = this->run(store.remove(created->id));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, Kind::kNotFound);
+  auto missing = this->run(store.update(created->id, changes));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, Kind::kNotFound);
+}
+
+TYPED_TEST_P(UserStoreContract, UniqueIndexRefusesADuplicateDni) {
+  auto& store = *this->store_;
+  ASSERT_TRUE(this->run(store.create("123", "Ana")));
+  auto duplicate = this->run(store.create("123", "Bob"));
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().kind, Kind::kDniTaken);
+
+  auto other = this->run(store.create("456", "Cid"));
+  ASSERT_TRUE(other);
+  domain::UserChanges changes;
+  changes.dni = "123";
+  auto taken = this->run(store.update(other->id, changes));
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().kind, Kind::kDniTaken);
+}
+
+TYPED_TEST_P(UserStoreContract, IdsAreNeverReused) {
+  auto& store = *this->store_;
+  auto first = this->run(store.create("1", "a"));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(this->run(store.remove(first->id)));
+  auto second = this->run(store.create("2", "b"));
+  ASSERT_TRUE(second);
+  EXPECT_GT(second->id, first->id);
+}
+
+TYPED_TEST_P(UserStoreContract, DniExistsCanExcludeOneUser) {
+  auto& store = *this->store_;
+  auto user = this->run(store.create("123", "Ana"));
+  ASSERT_TRUE(user);
+  EXPECT_TRUE(*this->run(store.dni_exists("123", std::nullopt)));
+  EXPECT_FALSE(*this->run(store.dni_exists("123", user->id)));
+  EXPECT_FALSE(*this->run(store.dni_exists("124", std::nullopt)));
+}
+
+TYPED_TEST_P(UserStoreContract, DniComparisonIsExactAndCaseSensitive) {
+  auto& store = *this->store_;
+  auto created = this->run(store.create("abc", "Ana"));
+  ASSERT_TRUE(created);
+  EXPECT_TRUE(*this->run(store.dni_exists("abc", std::nullopt)));
+  EXPECT_FALSE(*this->run(store.dni_exists("ABC", std::nullopt)));
+  EXPECT_FALSE(*this->run(store.dni_exists("abc ", std::nullopt)));
+  EXPECT_FALSE(*this->run(store.dni_exists("ab", std::nullopt)));
+  EXPECT_FALSE(*this->run(store.dni_exists("abc", created->id)));  // the user itself does not count
+  EXPECT_TRUE(this->run(store.create("ABC", "Bea")));              // another dni, not a duplicate
+}
+
+TYPED_TEST_P(UserStoreContract, ListsPagesInIdOrder) {
+  auto& store = *this->store_;
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(this->run(store.create(std::to_string(i), "n")));
+  std::vector<domain::User> seen;
+  domain::UserId after = 0;
+  for (;;) {
+    auto page = this->run(store.list_page(after, 10, {}));
+    ASSERT_TRUE(page);
+    if (page->empty()) break;
+    after = page->back().id;
+    seen.insert(seen.end(), page->begin(), page->end());
+  }
+  ASSERT_EQ(seen.size(), 25U);
+  for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i - 1].id, seen[i].id);
+}
+
+TYPED_TEST_P(UserStoreContract, PagesAreAscendingAndIdsAreNeverReused) {
+  auto& store = *this->store_;
+  for (const char* dni : {"1", "2", "3", "4", "5"}) ASSERT_TRUE(this->run(store.create(dni, "x")));
+  ASSERT_TRUE(this->run(store.remove(3)));
+  auto first = this->run(store.list_page(0, 2, {}));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 2U);
+  EXPECT_EQ((*first)[0].id, 1);
+  EXPECT_EQ((*first)[1].id, 2);
+  auto rest = this->run(store.list_page(2, 10, std::move(*first)));
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 2U);
+  EXPECT_EQ((*rest)[0].id, 4);
+  EXPECT_EQ((*rest)[1].id, 5);
+  EXPECT_EQ((*rest)[1].dni, "5");
+
+  ASSERT_TRUE(this->run(store.remove(5)));
+  auto next = this->run(store.create("6", "y"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id, 6);  // not 5 again
+}
+
+REGISTER_TYPED_TEST_SUITE_P(UserStoreContract, CreatesFindsUpdatesAndRemoves, UniqueIndexRefusesADuplicateDni,
+                            IdsAreNeverReused, DniExistsCanExcludeOneUser, DniComparisonIsExactAndCaseSensitive,
+                            ListsPagesInIdOrder, PagesAreAscendingAndIdsAreNeverReused);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, UserStoreContract, SqliteBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, UserStoreContract, PostgresBackend);
+
+}  // namespace
+}  // namespace users::storage
