@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <memory>
+#include <system_error>
 
 #include "app/app.hpp"
 #include "storage/postgres/postgres_table.hpp"
@@ -68,28 +70,27 @@ int report_open_failure(std::string_view command, std::string_view setting, cons
   return kExitBadConfig;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-
 }  // namespace
 
 int dumpdata(const config::Config& config, const DumpOptions& options) {
   auto table = open_table(config.database, Role::kSource);
   if (!table) return report_open_failure("dumpdata", "DATABASE_URL", table.error());
-  std::unique_ptr<std::FILE, FileCloser> file;
+  std::ofstream file;
   if (!options.output.empty()) {
-    file.reset(std::fopen(options.output.c_str(), "wb"));
+    file.open(options.output, std::ios::binary | std::ios::trunc);
     if (!file) {
-      fmt::print(stderr, "users-api: dumpdata: {}: {}\n", options.output, std::strerror(errno));
+      fmt::print(stderr, "users-api: dumpdata: {}: {}\n", options.output, std::generic_category().message(errno));
       return kExitBadConfig;
     }
   }
-  auto dumped = transfer::dumpdata(**table, file ? file.get() : stdout, options.indent);
+  auto dumped = transfer::dumpdata(**table, options.output.empty() ? std::cout : file, options.indent);
   if (!dumped) return report_error("dumpdata", dumped.error());
-  if (file && std::fclose(file.release()) != 0) {
-    fmt::print(stderr, "users-api: dumpdata: {}: {}\n", options.output, std::strerror(errno));
-    return kExitFailure;
+  if (!options.output.empty()) {
+    file.close();
+    if (!file) {
+      fmt::print(stderr, "users-api: dumpdata: {}: {}\n", options.output, std::generic_category().message(errno));
+      return kExitFailure;
+    }
   }
   fmt::print(stderr, "dumpdata: {} users\n", *dumped);
   return kExitOk;

@@ -38,8 +38,8 @@ class FixtureReader {
   FixtureReader();
   FixtureReader(const FixtureReader&) = delete;
   FixtureReader& operator=(const FixtureReader&) = delete;
-  FixtureReader(FixtureReader&&) noexcept;
-  FixtureReader& operator=(FixtureReader&&) noexcept;
+  FixtureReader(FixtureReader&& other) noexcept;
+  FixtureReader& operator=(FixtureReader&& other) noexcept;
   ~FixtureReader();
 
   // Parses the next bytes of the file; appends the records they complete.

@@ -1,11 +1,10 @@
 #include "transfer/transfer.hpp"
 
 #include <fmt/format.h>
-#include <array>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <memory>
+#include <fstream>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
@@ -19,8 +18,8 @@ using domain::UserId;
 using Cause = storage::BatchFailure::Cause;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadChunkBytes = 64 * 1024;
-constexpr std::size_t kWriteFlushBytes = 64 * 1024;
+constexpr std::size_t kReadChunkBytes = std::size_t{64} * 1024;
+constexpr std::size_t kWriteFlushBytes = std::size_t{64} * 1024;
 constexpr std::chrono::milliseconds kProgressInterval{250};
 
 TransferError failed(std::string message) {
@@ -33,19 +32,18 @@ TransferError database_failure(std::string_view doing, const storage::StoreError
   return failed(fmt::format("{}: {}", doing, error.detail));
 }
 
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
+std::string last_error_text() {
+  return std::generic_category().message(errno);
+}
 
 // Every record of the file, a chunk at a time, to `on_records`.
 template <typename OnRecords>
 TransferResult<std::int64_t> read_fixture(const std::string& path, OnRecords on_records) {
-  const File file(std::fopen(path.c_str(), "rb"));
-  if (!file) return bad_input(fmt::format("{}: {}", path, std::strerror(errno)));
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return bad_input(fmt::format("{}: {}", path, last_error_text()));
   FixtureReader reader;
   std::vector<FixtureRecord> records;
-  std::array<char, kReadChunkBytes> chunk{};
+  std::vector<char> chunk(kReadChunkBytes);
   std::int64_t count = 0;
   auto deliver = [&]() -> TransferResult<void> {
     count += static_cast<std::int64_t>(records.size());
@@ -55,14 +53,15 @@ TransferResult<std::int64_t> read_fixture(const std::string& path, OnRecords on_
     records.clear();
     return {};
   };
-  while (true) {
-    const std::size_t got = std::fread(chunk.data(), 1, chunk.size(), file.get());
+  while (file) {
+    file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto got = static_cast<std::size_t>(file.gcount());
     if (got == 0) break;
     auto fed = reader.feed(std::string_view(chunk.data(), got), records);
     if (auto delivered = deliver(); !delivered) return delivered.error();
     if (!fed) return bad_input(fmt::format("{}: {}", path, fed.error().to_string()));
   }
-  if (std::ferror(file.get()) != 0) return failed(fmt::format("{}: read failed", path));
+  if (file.bad()) return failed(fmt::format("{}: read failed", path));
   auto finished = reader.finish(records);
   if (auto delivered = deliver(); !delivered) return delivered.error();
   if (!finished) return bad_input(fmt::format("{}: {}", path, finished.error().to_string()));
@@ -199,13 +198,13 @@ class ProgressLine {
 
 }  // namespace
 
-TransferResult<std::int64_t> dumpdata(storage::UserTable& table, std::FILE* out, int indent) {
+TransferResult<std::int64_t> dumpdata(storage::UserTable& table, std::ostream& out, int indent) {
   FixtureWriter writer(indent);
   std::string buffer;
   buffer.reserve(kWriteFlushBytes * 2);
   auto flush = [&]() -> TransferResult<void> {
-    if (std::fwrite(buffer.data(), 1, buffer.size(), out) != buffer.size()) {
-      return failed(fmt::format("cannot write: {}", std::strerror(errno)));
+    if (!out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()))) {
+      return failed(fmt::format("cannot write: {}", last_error_text()));
     }
     buffer.clear();
     return {};
@@ -221,7 +220,7 @@ TransferResult<std::int64_t> dumpdata(storage::UserTable& table, std::FILE* out,
   if (!read) return read.error();
   writer.end(buffer);
   if (auto flushed = flush(); !flushed) return flushed.error();
-  if (std::fflush(out) != 0) return failed(fmt::format("cannot write: {}", std::strerror(errno)));
+  if (!out.flush()) return failed(fmt::format("cannot write: {}", last_error_text()));
   return count;
 }
 

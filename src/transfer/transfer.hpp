@@ -7,6 +7,7 @@
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <ostream>
 #include <string>
 
 #include "storage/user_table.hpp"
@@ -38,7 +39,7 @@ struct Status {
 
 // Every user, ascending by id, from one consistent snapshot. `indent` as
 // Django's --indent (0: one line). The number of users written.
-TransferResult<std::int64_t> dumpdata(storage::UserTable& table, std::FILE* out, int indent);
+TransferResult<std::int64_t> dumpdata(storage::UserTable& table, std::ostream& out, int indent);
 
 struct LoadReport {
   std::int64_t records = 0;

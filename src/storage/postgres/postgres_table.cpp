@@ -150,33 +150,22 @@ class PostgresTable final : public UserTable {
     }
   }
 
-  StoreResult<ResultHandle> query(std::string sql, std::span<const char* const> params) {
-    auto outcome = run_here(execute_params(std::move(sql), params));
-    if (!outcome) return outcome.error();
-    if (!*outcome) return outcome->error().to_store_error();
-    return std::move(**outcome);
+  // The awaitables come straight from AsyncConnection: the coroutine frames
+  // live in connection.cpp, and `sql` and `params` outlive run_here.
+  StoreResult<ResultHandle> query(const std::string& sql, std::span<const char* const> params) {
+    auto outcome = query_raw(sql, params);
+    if (!outcome) return outcome.error().to_store_error();
+    return std::move(*outcome);
   }
 
-  PgResult<ResultHandle> query_raw(std::string sql, std::span<const char* const> params) {
-    auto outcome = run_here(execute_params(std::move(sql), params));
+  PgResult<ResultHandle> query_raw(const std::string& sql, std::span<const char* const> params) {
+    auto outcome = run_here(connection_.execute_params(sql.c_str(), params));
     if (!outcome) return PgError{outcome.error().kind, "", outcome.error().detail};
     return std::move(*outcome);
   }
 
-  // Each awaitable is made in a statement of its own (GCC 12 mishandles
-  // temporaries that share a full-expression with co_await).
-  asio::awaitable<PgResult<ResultHandle>> execute_params(std::string sql, std::span<const char* const> params) {
-    auto statement = connection_.execute_params(sql.c_str(), params);
-    co_return co_await std::move(statement);
-  }
-
-  asio::awaitable<PgResult<ResultHandle>> execute(std::string_view sql) {
-    auto statement = connection_.execute(std::string(sql), kToolStatementTimeout);
-    co_return co_await std::move(statement);
-  }
-
   StoreResult<void> simple(std::string_view sql) {
-    auto outcome = run_here(execute(sql));
+    auto outcome = run_here(connection_.execute(std::string(sql), kToolStatementTimeout));
     if (!outcome) return outcome.error();
     if (!*outcome) return outcome->error().to_store_error();
     return {};
