@@ -209,8 +209,12 @@ class FixtureReader::Parser {
 
   boost::system::result<void, FixtureError> write(std::string_view bytes, bool more,
                                                   std::vector<FixtureRecord>& records) {
+    if (parser_.done()) {
+      if (bytes.find_first_not_of(" \t\r\n") != std::string_view::npos) return text_after_the_list();
+      return {};
+    }
     json::error_code ec;
-    parser_.write_some(more, bytes.data(), bytes.size(), ec);
+    const std::size_t used = parser_.write_some(more, bytes.data(), bytes.size(), ec);
     auto& handler = parser_.handler();
     // Records completed before the error are still checked, so the error
     // named is the first one in the file.
@@ -226,10 +230,14 @@ class FixtureReader::Parser {
       if (!handler.shape_error.empty()) return FixtureError{position, handler.shape_error};
       return FixtureError{position, fmt::format("not valid JSON: {}", ec.message())};
     }
+    // The parser stops where the list ends (and the white space after it).
+    if (used < bytes.size()) return text_after_the_list();
     return {};
   }
 
  private:
+  static FixtureError text_after_the_list() { return FixtureError{0, "text after the end of the list"}; }
+
   json::basic_parser<RecordHandler> parser_;
   std::size_t decoded_ = 0;
 };

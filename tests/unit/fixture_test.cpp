@@ -91,6 +91,8 @@ TEST(Fixture, NamesTheRecordAtFault) {
        "record 2: not valid JSON: too deep"},
       {fmt::format("[{}, {}", ok, R"({"model": "api.user", "pk": 2, )"), "record 2: not valid JSON: incomplete JSON"},
       {R"({"model": "api.user"})", "the file is not a list of records"},
+      {fmt::format("[{}] x", ok), "text after the end of the list"},
+      {"[] []", "text after the end of the list"},
       {"", "not valid JSON: incomplete JSON"},
   };
   for (const auto& [text, message] : cases) {
