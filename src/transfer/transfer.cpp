@@ -299,6 +299,8 @@ TransferResult<CopyReport> copy(storage::UserTable& from, storage::UserTable& to
     return database_failure("moving the destination's id sequence", advanced.error());
   }
   report.seconds = progress.seconds();
+  // Reading both tables again takes a second or two per million users.
+  if (status.live) fmt::print(status.stream, "verifying: reading both sides again\n");
 
   auto destination = checksum_of(to, "verifying the destination");
   if (!destination) return destination.error();
