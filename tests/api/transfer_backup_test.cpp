@@ -52,6 +52,7 @@ TEST(Backup, TakenUnderAWriteLoadIsConsistentAndHoldsEveryWriteAcknowledgedBefor
   std::map<long, std::string> acknowledged;  // id -> dni, once the 201 arrived
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
+  writers.reserve(2);
   for (int writer = 0; writer < 2; ++writer) {
     writers.emplace_back([&, writer] {
       HttpClient client(server.port());

@@ -38,7 +38,7 @@ std::vector<Row> sample_users(long count) {
 // A migrated SQLite file holding `rows`, written straight with SQLite.
 std::string sqlite_source(const ScratchDatabase& scratch, const std::vector<Row>& rows) {
   const auto path = (scratch.dir() / "source.sqlite3").string();
-  const auto url = "sqlite:///" + path;
+  std::string url = "sqlite:///" + path;
   EXPECT_EQ(run_binary({"migrate"}, {{"DATABASE_URL", url}}).exit_code, 0);
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);

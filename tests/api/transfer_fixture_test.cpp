@@ -25,17 +25,19 @@ std::string fixture(const std::vector<std::string>& records) {
 
 // The format `manage.py dumpdata api.user` writes: one line, ids ascending,
 // non-ASCII text as it is, control characters escaped.
-const std::string kDumpdataFixture = fixture({
-    record(1, "0987", "Ana"),
-    record(2, "12345678Z", "José Ñandú"),
-    record(5, "x\\u0001y", "tab\\tand \\\"quotes\\\""),
-    record(1000, "€13", "名前"),
-});
+std::string dumpdata_fixture() {
+  return fixture({
+      record(1, "0987", "Ana"),
+      record(2, "12345678Z", "José Ñandú"),
+      record(5, R"(x\u0001y)", R"(tab\tand \"quotes\")"),
+      record(1000, "€13", "名前"),
+  });
+}
 
 // `manage.py dumpdata api.user --indent 2`, written by hand the way Django
 // writes it: a newline before each record, Python's indentation, and the
 // escapes Python's json writes (\", \\, \n, \u00xx for control characters).
-const std::string kIndentedDjangoFixture = R"([
+constexpr std::string_view kIndentedDjangoFixture = R"([
 {
   "model": "api.user",
   "pk": 3,
@@ -57,23 +59,23 @@ const std::string kIndentedDjangoFixture = R"([
 
 TEST(Transfer, AFixtureInDumpdataFormatLoadsAndDumpsByteForByte) {
   const ScratchDatabase db;
-  const auto path = db.write_file("users.json", kDumpdataFixture);
+  const auto path = db.write_file("users.json", dumpdata_fixture());
   const auto loaded = db.run({"loaddata", path});
   ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
   EXPECT_EQ(loaded.err, "loaddata: 4 records loaded: the table went from 0 to 4 users\n");
   const auto dumped = db.run({"dumpdata"});
   ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
-  EXPECT_EQ(dumped.out, kDumpdataFixture);
+  EXPECT_EQ(dumped.out, dumpdata_fixture());
   // --output writes the same bytes to a file.
   const auto file = (db.dir() / "out.json").string();
   ASSERT_EQ(db.run({"dumpdata", "--output", file}).exit_code, 0);
   std::ifstream written(file, std::ios::binary);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(written), {}), kDumpdataFixture);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(written), {}), dumpdata_fixture());
 }
 
 TEST(Transfer, AnIndentedDjangoFixtureLoadsAndDumpsByteForByteWithTheSameIndent) {
   const ScratchDatabase db;
-  const auto loaded = db.run({"loaddata", db.write_file("django.json", kIndentedDjangoFixture)});
+  const auto loaded = db.run({"loaddata", db.write_file("django.json", std::string(kIndentedDjangoFixture))});
   ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
   const auto dumped = db.run({"dumpdata", "--indent", "2"});
   ASSERT_EQ(dumped.exit_code, 0) << dumped.err;
@@ -85,14 +87,14 @@ TEST(Transfer, AsciiEscapedTextFromAnOlderDjangoLoadsAsTheSameUsers) {
   // non-ASCII character escaped, astral ones as surrogate pairs.
   const ScratchDatabase db;
   const auto escaped =
-      fixture({record(2, "12345678Z", "Jos\\u00e9 \\u00d1and\\u00fa"), record(9, "\\ud83d\\ude00", "\\u540d")});
+      fixture({record(2, "12345678Z", R"(Jos\u00e9 \u00d1and\u00fa)"), record(9, R"(\ud83d\ude00)", R"(\u540d)")});
   ASSERT_EQ(db.run({"loaddata", db.write_file("old.json", escaped)}).exit_code, 0);
   EXPECT_EQ(db.dump(), fixture({record(2, "12345678Z", "José Ñandú"), record(9, "😀", "名")}));
 }
 
 TEST(Transfer, ACreateAfterLoadingPk1000Gets1001) {
   const ScratchDatabase db;
-  ASSERT_EQ(db.run({"loaddata", db.write_file("users.json", kDumpdataFixture)}).exit_code, 0);
+  ASSERT_EQ(db.run({"loaddata", db.write_file("users.json", dumpdata_fixture())}).exit_code, 0);
   TestServer server(with_env({{"DATABASE_URL", db.url()}}));
   HttpClient client(server.port());
   const auto created = client.post_json("/api/users/", R"({"dni":"new","name":"New"})");
@@ -104,7 +106,7 @@ TEST(Transfer, ACreateAfterLoadingPk1000Gets1001) {
 
 TEST(Transfer, LoadingAgainReplacesEachUserByIdAndTheSequenceNeverMovesBack) {
   const ScratchDatabase db;
-  const auto path = db.write_file("users.json", kDumpdataFixture);
+  const auto path = db.write_file("users.json", dumpdata_fixture());
   ASSERT_EQ(db.run({"loaddata", path}).exit_code, 0);
   {
     // A user created and deleted after the load used id 1001: a later load
@@ -127,7 +129,7 @@ TEST(Transfer, LoadingAgainReplacesEachUserByIdAndTheSequenceNeverMovesBack) {
 
 TEST(Transfer, EveryBadInputExitsTwoNamingTheRecordAndLeavesTheDatabaseUnchanged) {
   const ScratchDatabase db;
-  ASSERT_EQ(db.run({"loaddata", db.write_file("users.json", kDumpdataFixture)}).exit_code, 0);
+  ASSERT_EQ(db.run({"loaddata", db.write_file("users.json", dumpdata_fixture())}).exit_code, 0);
   const auto before = db.dump();
   struct Case {
     std::string name;
@@ -204,7 +206,7 @@ TEST(Transfer, ATakenDniInALaterBatchKeepsTheBatchesBeforeItAndMovesTheSequenceP
 
 TEST(Transfer, DryRunReportsWhatWouldLoadAndWritesNothing) {
   const ScratchDatabase db;
-  ASSERT_EQ(db.run({"loaddata", db.write_file("users.json", kDumpdataFixture)}).exit_code, 0);
+  ASSERT_EQ(db.run({"loaddata", db.write_file("users.json", dumpdata_fixture())}).exit_code, 0);
   const auto before = db.dump();
   const auto path = db.write_file("more.json", fixture({record(1, "0987", "Renamed"), record(2000, "fresh", "F")}));
   const auto result = db.run({"loaddata", "--dry-run", path});
