@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "app/app.hpp"
+#include "app/transfer.hpp"
 #include "config/config.hpp"
 
 namespace {
@@ -75,9 +76,31 @@ int run(int argc, char** argv) {
       "healthcheck", "Exit 0 when the server answers 200 on its readiness URL, else 1 (for container health checks)");
   std::string health_url;
   healthcheck->add_option("--url", health_url, "Default: http://127.0.0.1:$PORT/readyz");
-  serve->fallthrough();
-  migrate->fallthrough();
-  healthcheck->fallthrough();
+
+  users::app::DumpOptions dump;
+  auto* dumpdata = cli.add_subcommand(
+      "dumpdata", "Write every user in Django's fixture format (as manage.py dumpdata api.user) to stdout or a file");
+  dumpdata->add_option("--output,-o", dump.output, "File to write instead of stdout");
+  dumpdata->add_option("--indent", dump.indent, "Pretty-print with this many spaces, as Django's --indent")
+      ->check(CLI::Range(0, 16));
+  std::string fixture;
+  bool dry_run = false;
+  auto* loaddata = cli.add_subcommand(
+      "loaddata", "Load users from a Django fixture (dumpdata's format), keeping their ids; exit 2 on a bad record");
+  loaddata->add_option("FILE", fixture, "The fixture")->required();
+  loaddata->add_flag("--dry-run", dry_run, "Check every record against the database, write nothing");
+  users::app::CopyOptions copy;
+  auto* copy_command = cli.add_subcommand(
+      "copy", "Copy every user, ids kept, from one database to another (SQLite to PostgreSQL), then verify");
+  copy_command->add_option("--from", copy.from_url, "Source DATABASE_URL")->required();
+  copy_command->add_option("--to", copy.to_url, "Destination DATABASE_URL")->required();
+  copy_command->add_flag("--append", copy.append, "Allow a destination that already holds users");
+  std::string backup_file;
+  auto* backup = cli.add_subcommand(
+      "backup", "Copy the live SQLite database to FILE with SQLite's online backup API (PostgreSQL: use pg_dump)");
+  backup->add_option("FILE", backup_file, "Where the copy goes")->required();
+
+  for (auto* command : {serve, migrate, healthcheck, dumpdata, loaddata, copy_command, backup}) command->fallthrough();
   cli.require_subcommand(0, 1);
 
   try {
@@ -99,6 +122,10 @@ int run(int argc, char** argv) {
     return users::app::healthcheck(health_url);
   }
   if (migrate->parsed()) return users::app::migrate(*config);
+  if (dumpdata->parsed()) return users::app::dumpdata(*config, dump);
+  if (loaddata->parsed()) return users::app::loaddata(*config, fixture, dry_run);
+  if (copy_command->parsed()) return users::app::copy(copy);
+  if (backup->parsed()) return users::app::backup(*config, backup_file);
   return users::app::serve(*config);
 }
 

@@ -29,6 +29,15 @@ void escape_line_separators(std::string& out, std::size_t from) {
   }
 }
 
+// Boost.JSON escapes exactly what Python's json does: quote, backslash,
+// \b \f \n \r \t, and other control characters as lower-case \u00xx.
+void append_serialized(std::string& out, std::string_view utf8) {
+  boost::json::serializer serializer;
+  serializer.reset(utf8);
+  std::array<char, 512> buffer{};
+  while (!serializer.done()) out += serializer.read(buffer.data(), buffer.size());
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view utf8) {
@@ -39,11 +48,18 @@ void append_json_string(std::string& out, std::string_view utf8) {
     return;
   }
   const auto start = out.size();
-  boost::json::serializer serializer;
-  serializer.reset(utf8);
-  std::array<char, 512> buffer{};
-  while (!serializer.done()) out += serializer.read(buffer.data(), buffer.size());
+  append_serialized(out, utf8);
   escape_line_separators(out, start);
+}
+
+void append_python_json_string(std::string& out, std::string_view utf8) {
+  if (needs_no_escaping(utf8)) {
+    out += '"';
+    out += utf8;
+    out += '"';
+    return;
+  }
+  append_serialized(out, utf8);
 }
 
 }  // namespace users::common

@@ -11,4 +11,8 @@ namespace users::common {
 // Appends `utf8` (valid UTF-8) as a quoted JSON string.
 void append_json_string(std::string& out, std::string_view utf8);
 
+// Appends `utf8` (valid UTF-8) quoted as Python's json.dumps(ensure_ascii=False)
+// writes it, as Django's dumpdata does: the same, but U+2028/U+2029 as they are.
+void append_python_json_string(std::string& out, std::string_view utf8);
+
 }  // namespace users::common
