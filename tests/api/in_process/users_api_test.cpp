@@ -162,8 +162,8 @@ TEST_F(UsersApiInProcess, ABrowserGetsTheBrowsablePageOfTheSameAnswer) {
 }
 
 TEST_F(UsersApiInProcess, AFailedFormCreateShowsWhatWasSentBesideItsErrors) {
-  const auto page = call(bhttp::verb::post, "/api/users/", "dni=&name=Zoe", "application/x-www-form-urlencoded",
-                         "text/html");
+  const auto page =
+      call(bhttp::verb::post, "/api/users/", "dni=&name=Zoe", "application/x-www-form-urlencoded", "text/html");
   EXPECT_EQ(page.status, 400U);
   EXPECT_EQ(header(page, bhttp::field::content_type), "text/html; charset=utf-8");
   EXPECT_NE(page.body.find("value=\"Zoe\""), std::string::npos);
