@@ -45,6 +45,8 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
        "Seconds /readyz answers 503 after SIGTERM before the listener closes (default 0)"},
       {"--sqlite-synchronous", "SQLITE_SYNCHRONOUS", &raw.sqlite_synchronous,
        "normal (default) or full: fsync on every commit"},
+      {"--sqlite-cache-users", "SQLITE_CACHE_USERS", &raw.sqlite_cache_users,
+       "Users SQLite keeps in memory for GET of one user, 256 bytes each (default 16384; 0: off)"},
       {"--max-body-bytes", "MAX_BODY_BYTES", &raw.max_body_bytes, "Largest request body (default 1048576)"},
       {"--max-header-bytes", "MAX_HEADER_BYTES", &raw.max_header_bytes, "Largest request header (default 16384)"},
       {"--max-connections", "MAX_CONNECTIONS", &raw.max_connections, "Open connections at most (default 10000)"},

@@ -64,6 +64,7 @@ storage::sqlite::SqliteOptions sqlite_options(const config::Config& config) {
   storage::sqlite::SqliteOptions options;
   options.path = std::get<config::SqliteDatabase>(config.database).path;
   options.synchronous_full = config.sqlite_synchronous_full;
+  options.cache_users = config.sqlite_cache_users;
   return options;
 }
 
@@ -89,6 +90,7 @@ boost::json::object describe(const config::Config& config) {
       {"log_format", log::format_name(config.log_format)},
       {"shutdown_delay_ms", config.shutdown_delay.count()},
       {"sqlite_synchronous", config.sqlite_synchronous_full ? "full" : "normal"},
+      {"sqlite_cache_users", config.sqlite_cache_users},
       {"max_body_bytes", limits.max_body_bytes},
       {"max_header_bytes", limits.max_header_bytes},
       {"max_connections", limits.max_connections},

@@ -172,7 +172,7 @@ Resolved resolve_logging(const RawSettings& raw, Config& config) {
   return {};
 }
 
-// SHUTDOWN_DELAY and SQLITE_SYNCHRONOUS.
+// SHUTDOWN_DELAY, SQLITE_SYNCHRONOUS and SQLITE_CACHE_USERS.
 Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
   if (!raw.shutdown_delay.empty()) {
     if (raw.shutdown_delay == "0") {
@@ -189,6 +189,12 @@ Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
     } else if (raw.sqlite_synchronous != "normal" && raw.sqlite_synchronous != "NORMAL") {
       return ConfigError{"SQLITE_SYNCHRONOUS", fmt::format("\"{}\" is not normal or full", raw.sqlite_synchronous)};
     }
+  }
+  if (!raw.sqlite_cache_users.empty()) {
+    auto users = parse_integer<std::size_t>("SQLITE_CACHE_USERS", raw.sqlite_cache_users, 0, std::size_t{1} << 22,
+                                            "a whole number");
+    if (!users) return users.error();
+    config.sqlite_cache_users = *users;
   }
   return {};
 }

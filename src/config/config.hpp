@@ -48,6 +48,8 @@ struct Config {
   // served, so load balancers stop sending before the listener closes.
   std::chrono::milliseconds shutdown_delay{0};
   bool sqlite_synchronous_full = false;
+  // Users SQLite keeps in memory for GET of one user (256 bytes each); 0: off.
+  std::size_t sqlite_cache_users = 16384;
   http::Limits limits;
 };
 
@@ -75,6 +77,7 @@ struct RawSettings {
   std::string log_format;
   std::string shutdown_delay;
   std::string sqlite_synchronous;
+  std::string sqlite_cache_users;
   std::string max_body_bytes;
   std::string max_header_bytes;
   std::string max_connections;

@@ -7,9 +7,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -17,6 +19,7 @@
 #include "storage/sqlite/completion.hpp"
 #include "storage/sqlite/database.hpp"
 #include "storage/sqlite/migrate.hpp"
+#include "storage/sqlite/user_cache.hpp"
 
 namespace users::storage::sqlite {
 namespace asio = boost::asio;
@@ -38,6 +41,8 @@ constexpr std::string_view kDeleteUser = "DELETE FROM api_user WHERE id = ?1";
 constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
+// Changes only when another connection commits (our reads never do).
+constexpr std::string_view kDataVersion = "PRAGMA data_version";
 
 // One read-only connection with its statements, owned by one thread.
 struct Reader {
@@ -73,6 +78,7 @@ struct Writer {
   Statement begin;
   Statement commit;
   Statement rollback;
+  Statement data_version;
 
   static SqliteResult<Writer> open(const SqliteOptions& options) {
     auto db = Database::open(options.path, Database::Access::kReadWrite);
@@ -82,16 +88,17 @@ struct Writer {
         !sync) {
       return sync.error();
     }
-    Writer writer{std::move(*db), {}, {}, {}, {}, {}, {}};
+    Writer writer{std::move(*db), {}, {}, {}, {}, {}, {}, {}};
     auto prepare = [&writer](std::string_view sql, Statement& out) -> SqliteResult<void> {
       auto statement = writer.db.prepare(sql);
       if (!statement) return statement.error();
       out = std::move(*statement);
       return {};
     };
-    for (const auto& [sql, out] : {std::pair{kInsertUser, &writer.insert}, std::pair{kUpdateUser, &writer.update},
-                                   std::pair{kDeleteUser, &writer.remove}, std::pair{kBegin, &writer.begin},
-                                   std::pair{kCommit, &writer.commit}, std::pair{kRollback, &writer.rollback}}) {
+    for (const auto& [sql, out] :
+         {std::pair{kInsertUser, &writer.insert}, std::pair{kUpdateUser, &writer.update},
+          std::pair{kDeleteUser, &writer.remove}, std::pair{kBegin, &writer.begin}, std::pair{kCommit, &writer.commit},
+          std::pair{kRollback, &writer.rollback}, std::pair{kDataVersion, &writer.data_version}}) {
       if (auto prepared = prepare(sql, *out); !prepared) return prepared.error();
     }
     return writer;
@@ -112,7 +119,10 @@ StoreError unavailable(std::string detail) {
 class SqliteStore final : public UserStore {
  public:
   SqliteStore(SqliteOptions options, Writer writer)
-      : options_(std::move(options)), writer_(std::move(writer)), writer_thread_([this] { writer_main(); }) {}
+      : options_(std::move(options)),
+        cache_(options_.cache_users),
+        writer_(std::move(writer)),
+        writer_thread_([this] { writer_main(); }) {}
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -197,6 +207,8 @@ class SqliteStore final : public UserStore {
   }
 
   StoreResult<std::optional<User>> find_now(UserId id) {
+    if (auto cached = cache_.find(id)) return cached;
+    const auto ticket = cache_.ticket(id);  // before the read: see UserCache::fill
     auto reader = this_thread_reader();
     if (!reader) return reader.error();
     Statement::Run run((*reader)->find);
@@ -204,8 +216,9 @@ class SqliteStore final : public UserStore {
     auto row = run.step();
     if (!row) return row.error().to_store_error();
     if (!*row) return std::optional<User>{};
-    return std::optional<User>{
-        User{run.column_int64(0), std::string(run.column_text(1)), std::string(run.column_text(2))}};
+    User user{run.column_int64(0), std::string(run.column_text(1)), std::string(run.column_text(2))};
+    cache_.fill(user, ticket);
+    return std::optional<User>{std::move(user)};
   }
 
   StoreResult<bool> dni_exists_now(std::string_view dni, std::optional<UserId> except) {
@@ -291,20 +304,50 @@ class SqliteStore final : public UserStore {
   void writer_main() {
     std::vector<WriteJob> batch;
     std::vector<StoreResult<User>> results;
+    auto next_check = std::chrono::steady_clock::now();
     for (;;) {
       {
         std::unique_lock lock(queue_mutex_);
-        queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
+        if (cache_.enabled()) {
+          queue_ready_.wait_until(lock, next_check, [this] { return stopping_ || !queue_.empty(); });
+        } else {
+          queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        }
+        if (stopping_ && queue_.empty()) return;
         const auto count = std::min(queue_.size(), options_.max_batch);
         std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count), std::back_inserter(batch));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
       }
+      if (cache_.enabled() && std::chrono::steady_clock::now() >= next_check) {
+        forget_external_changes();
+        next_check = std::chrono::steady_clock::now() + options_.external_change_check;
+      }
+      if (batch.empty()) continue;
       run_batch(batch, results);
+      // After COMMIT, before any requester hears of it: no reader that
+      // started after the acknowledgement can find the older user.
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        cache_.invalidate(batch[i].op == WriteJob::Op::kCreate && results[i] ? results[i]->id : batch[i].id);
+      }
       for (std::size_t i = 0; i < batch.size(); ++i) complete(batch[i], std::move(results[i]));
       batch.clear();
       results.clear();
     }
+  }
+
+  // Another process committed to the file since the last look (a second
+  // users-api on the same file, the sqlite3 shell, a restore): the cache may
+  // hold what it replaced.
+  void forget_external_changes() {
+    Statement::Run run(writer_.data_version);
+    auto row = run.step();
+    if (!row || !*row) {
+      cache_.clear();  // cannot tell: assume the worst
+      return;
+    }
+    const auto version = run.column_int64(0);
+    if (data_version_ && *data_version_ != version) cache_.clear();
+    data_version_ = version;
   }
 
   // One transaction for the whole batch. A failed statement (say, a taken
@@ -357,6 +400,8 @@ class SqliteStore final : public UserStore {
 
   SqliteOptions options_;
   PerThread<Reader> readers_;
+  UserCache cache_;
+  std::optional<std::int64_t> data_version_;
 
   Writer writer_;
   std::mutex queue_mutex_;
