@@ -15,8 +15,8 @@ using boost::locale::utf::code_point;
 // Characters that change how the text around them is shown (Trojan Source,
 // CVE-2021-42574) or are invisible, so a log reader would not see them.
 bool is_format_control(code_point c) {
-  return c == 0x061C || (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) ||
-         (c >= 0x2060 && c <= 0x2069) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB);
+  return c == 0x061C || (c >= 0x200B && c <= 0x200F) || (c >= 0x2028 && c <= 0x202E) || (c >= 0x2060 && c <= 0x2069) ||
+         c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB);
 }
 
 bool needs_escape(code_point c) {

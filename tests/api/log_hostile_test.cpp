@@ -160,8 +160,9 @@ class UnreadStdoutServer {
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        return std::pair{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)};
+        return std::pair{
+            WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)};
       }
       std::this_thread::sleep_for(10ms);
     }

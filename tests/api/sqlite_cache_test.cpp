@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <boost/json/parse.hpp>
 #include <atomic>
+#include <boost/json/parse.hpp>
 #include <chrono>
 #include <string>
 #include <thread>

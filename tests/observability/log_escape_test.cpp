@@ -28,8 +28,8 @@ TEST(LogString, IllFormedUtf8BecomesReplacementEscapes) {
   EXPECT_EQ(logged("a\xff\xfe"
                    "b"),
             R"("a\ufffd\ufffdb")");
-  EXPECT_EQ(logged("\xe2\x82"), R"("\ufffd\ufffd")");  // a sequence cut short
-  EXPECT_EQ(logged("\xc0\xaf"), R"("\ufffd\ufffd")");  // an overlong '/'
+  EXPECT_EQ(logged("\xe2\x82"), R"("\ufffd\ufffd")");            // a sequence cut short
+  EXPECT_EQ(logged("\xc0\xaf"), R"("\ufffd\ufffd")");            // an overlong '/'
   EXPECT_EQ(logged("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // a UTF-16 surrogate
 }
 

@@ -63,8 +63,8 @@ class UserCache {
 
   Slot& slot(domain::UserId id) const;
   // Takes the slot for writing: sequence from even `expected` to odd.
-  static bool try_lock(Slot& slot, std::uint64_t expected);
-  static void lock(Slot& slot);
+  static bool try_lock(Slot& entry, std::uint64_t expected);
+  static void lock(Slot& entry);
 
   std::size_t mask_ = kDisabled;
   std::unique_ptr<Slot[]> slots_;  // NOLINT(cppcoreguidelines-avoid-c-arrays): a fixed array of atomics
