@@ -90,6 +90,8 @@ boost::json::object describe(const config::Config& config) {
       {"log_format", log::format_name(config.log_format)},
       {"shutdown_delay_ms", config.shutdown_delay.count()},
       {"sqlite_synchronous", config.sqlite_synchronous_full ? "full" : "normal"},
+      {"log_queue_lines", config.log_queue.max_lines},
+      {"log_queue_bytes", config.log_queue.max_bytes},
       {"sqlite_cache_users", config.sqlite_cache_users},
       {"max_body_bytes", limits.max_body_bytes},
       {"max_header_bytes", limits.max_header_bytes},
@@ -223,6 +225,7 @@ std::chrono::steady_clock::time_point wait_for_signals(const config::Config& con
 
 int migrate(const config::Config& config) {
   log::configure_logging(config.log_level, config.log_format);
+  log::configure_log_limits(config.log_queue);
   if (auto migrated = apply_migrations(config); !migrated) {
     print_config_error("DATABASE_URL", migrated.error());
     return kExitBadConfig;
@@ -232,6 +235,7 @@ int migrate(const config::Config& config) {
 
 int serve(const config::Config& config) {
   log::configure_logging(config.log_level, config.log_format);
+  log::configure_log_limits(config.log_queue);
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
   log::log_info("starting", describe(config));

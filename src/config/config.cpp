@@ -154,7 +154,7 @@ Resolved resolve_database(const RawSettings& raw, Config& config) {
   return {};
 }
 
-// LOG_LEVEL and LOG_FORMAT.
+// LOG_LEVEL, LOG_FORMAT and the bounds of the log queue.
 Resolved resolve_logging(const RawSettings& raw, Config& config) {
   if (!raw.log_level.empty()) {
     auto level = observability::parse_level(raw.log_level);
@@ -168,6 +168,14 @@ Resolved resolve_logging(const RawSettings& raw, Config& config) {
     auto format = observability::parse_format(raw.log_format);
     if (!format) return ConfigError{"LOG_FORMAT", fmt::format("\"{}\" is not one of json, text, auto", raw.log_format)};
     config.log_format = *format;
+  }
+  for (const auto& [variable, text, target] :
+       {std::tuple{std::string_view("LOG_QUEUE_LINES"), &raw.log_queue_lines, &config.log_queue.max_lines},
+        std::tuple{std::string_view("LOG_QUEUE_BYTES"), &raw.log_queue_bytes, &config.log_queue.max_bytes}}) {
+    if (text->empty()) continue;
+    auto value = parse_integer<std::size_t>(variable, *text, 1, std::size_t{1} << 30, "a whole number");
+    if (!value) return value.error();
+    *target = *value;
   }
   return {};
 }

@@ -44,6 +44,9 @@ struct Config {
   std::size_t threads = 1;
   observability::Level log_level = observability::Level::kInfo;
   observability::Format log_format = observability::Format::kJson;
+  // Lines waiting for stdout, at most: past either bound a line is dropped
+  // and counted (users_api_log_lines_dropped_total).
+  observability::LogQueueLimits log_queue;
   // After SIGTERM, /readyz answers 503 for this long while requests are still
   // served, so load balancers stop sending before the listener closes.
   std::chrono::milliseconds shutdown_delay{0};
@@ -75,6 +78,8 @@ struct RawSettings {
   std::string threads;
   std::string log_level;
   std::string log_format;
+  std::string log_queue_lines;
+  std::string log_queue_bytes;
   std::string shutdown_delay;
   std::string sqlite_synchronous;
   std::string sqlite_cache_users;

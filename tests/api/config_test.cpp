@@ -254,6 +254,9 @@ TEST(Config, BadSettingsExitTwoWithOneLineNamingTheVariable) {
       {"MAX_HEADER_BYTES", "10"},
       {"MAX_CONNECTIONS", "-5"},
       {"SQLITE_SYNCHRONOUS", "sometimes"},
+      {"SQLITE_CACHE_USERS", "-1"},
+      {"LOG_QUEUE_LINES", "0"},
+      {"LOG_QUEUE_BYTES", "lots"},
   };
   for (const auto& [variable, value] : cases) {
     SCOPED_TRACE(std::string(variable) + "=" + value);
