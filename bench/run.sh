@@ -7,6 +7,7 @@
 # Settings (environment):
 #   USERS_API_BINARY  the server (default build/server/users-api, as make build makes it)
 #   DURATION          wrk -d of every run (default 5s)
+#   LOG_LEVEL         the server's (default info: access logs on, as by default)
 #   ROUNDS            rounds per case, medians are taken over them (default 3)
 #   WARMUP            wrk -d of one unrecorded run per server first (default 1s, 0 = none)
 #   THREADS           users-api IO threads (default nproc)
@@ -231,7 +232,9 @@ EOF
 
 start_api() {
   local i
-  DATABASE_URL=$database_url HOST=127.0.0.1 PORT=0 THREADS=$server_threads LOG_LEVEL=warning \
+  # Default settings, access logs on, as a user runs it (LOG_LEVEL=warning
+  # in the environment measures without them).
+  DATABASE_URL=$database_url HOST=127.0.0.1 PORT=0 THREADS=$server_threads LOG_LEVEL=${LOG_LEVEL:-info} \
     "$binary" serve >"$tmp/users-api.log" 2>&1 &
   api_pid=$!
   api_port=""
