@@ -88,6 +88,11 @@ async function main() {
     for (const i of images) {
       console.log(`note: [${s.name}] ${i.slice(9, -1)} is the placeholder digest; the release workflow sets the real one`);
     }
+    const placeholders = new Set(
+      s.objects.filter((o) => o.kind === "ConfigMap").flatMap((o) => Object.entries(o.data ?? {}).filter(([, v]) => /REPLACE-ME/.test(String(v))).map(([k]) => k)),
+    );
+    if (placeholders.size > 0)
+      console.log(`note: [${s.name}] ${[...placeholders].sort().join(", ")} hold REPLACE-ME placeholders; the operator fills them in (docs/DEPLOYMENT.md, "Access control")`);
   }
   for (const f of findings) console.log(`FAIL ${fmt(f)}`);
   if (findings.length === 0) passed++;

@@ -3,12 +3,16 @@
 #
 #   bash tests/deploy/k8s/validate.sh        (from anywhere; ctest: deploy.k8s)
 #
-# 1. `kubectl kustomize` renders overlays/dev, overlays/prod and prod with the
-#    optional ServiceMonitor component.
+# 1. `kubectl kustomize` renders overlays/dev, overlays/prod, and prod with
+#    each optional component (ServiceMonitor; api-tokens).
 # 2. validate.mjs checks every rendered object against the Kubernetes API
 #    schema (npm kubernetes-models, unknown fields rejected) and the policy
-#    rules, then breaks the sets on purpose (--self-test) and requires every
-#    break to be caught.
+#    rules (among them access control, issue 14: prod runs AUTH_MODE=jwt with
+#    its issuer, audience and https JWKS URL, ALLOWED_HOSTS names the Ingress
+#    host and is never "*", THROTTLE_* and TRUSTED_PROXIES are set, the
+#    Ingress carries ingress-nginx's limit-rps and limit-connections; dev runs
+#    AUTH_MODE=none and says so), then breaks the sets on purpose
+#    (--self-test) and requires every break to be caught.
 # 3. Two deliberately broken kustomizations (an unknown field, a missing
 #    probe) are rendered through kubectl too, and the validator must fail on
 #    each with exactly the expected finding.
@@ -72,12 +76,13 @@ rendered=1
 render dev deploy/k8s/overlays/dev || rendered=0
 render prod deploy/k8s/overlays/prod || rendered=0
 render prod-servicemonitor tests/deploy/k8s/fixtures/prod-servicemonitor || rendered=0
+render prod-api-tokens tests/deploy/k8s/fixtures/prod-api-tokens || rendered=0
 
 # --- 2. schema, policy and self-test -------------------------------------------------
 if [ "$rendered" = 1 ]; then
   if node "$HERE/validate.mjs" --self-test \
     dev="$work/dev.yaml" prod="$work/prod.yaml" prod-servicemonitor="$work/prod-servicemonitor.yaml" \
-    >"$work/validate.out" 2>&1; then
+    prod-api-tokens="$work/prod-api-tokens.yaml" >"$work/validate.out" 2>&1; then
     sed 's/^/    /' "$work/validate.out"
     ok "schema + policy + self-test over the rendered overlays"
   else

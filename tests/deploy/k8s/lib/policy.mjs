@@ -15,7 +15,7 @@ const DEV_NODE_PORT = 30800;
 const DEFAULT_SHUTDOWN_TIMEOUT = 20; // the binary's default, seconds
 const INGRESS_NAMESPACES = ["ingress-nginx", "monitoring"];
 // Secrets a prod cluster gets out of band (External Secrets or kubectl).
-const EXTERNAL_SECRETS = { prod: new Set(["users-api-database", "users-api-tls"]) };
+const EXTERNAL_SECRETS = { prod: new Set(["users-api-database", "users-api-tls", "users-api-tokens"]) };
 
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"]);
 const COMMON_LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"];
@@ -33,6 +33,14 @@ const SECRET_VALUES = [
   [/\bgh[pousr]_[A-Za-z0-9]{36}\b/, "a GitHub token"],
   [/\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./, "a JWT"],
 ];
+// A setting that names a file (DATABASE_URL_FILE, API_TOKENS_FILE, ...) holds a
+// path, never the secret itself: not a secret-looking name when it is one.
+const isFileSetting = (name, value) => /_FILE$/.test(name) && /^\/[^\s]*$/.test(String(value ?? ""));
+const looksSecret = (name, value) => SECRET_NAME.test(name) && !isFileSetting(name, value);
+const AUTH_MODES = ["none", "token", "jwt"];
+// DRF's rate syntax: only the period's first letter counts.
+const DRF_RATE = /^\d+\/[smhd]/;
+const INGRESS_LIMITS = ["nginx.ingress.kubernetes.io/limit-rps", "nginx.ingress.kubernetes.io/limit-connections"];
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 
 // ------------------------------------------------------------------ helpers
@@ -109,6 +117,15 @@ function containerPortMatches(containers, port, protocol = "TCP") {
 
 function probePort(probe) {
   return probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? probe?.grpc?.port;
+}
+
+function isCidr(text) {
+  const [addr, bits, extra] = String(text).split("/");
+  if (extra !== undefined || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const n = Number(bits);
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);
+  if (v4) return v4.slice(1).every((x) => Number(x) <= 255) && n <= 32;
+  return /^[0-9a-fA-F:]+$/.test(addr) && addr.includes(":") && (addr.match(/::/g) ?? []).length <= 1 && n <= 128;
 }
 
 // --------------------------------------------------------------- the checks
@@ -279,7 +296,7 @@ function checkSet(set, findings, rulesRun) {
       for (const e of c.env ?? []) {
         envNames.add(e.name);
         if (e.value !== undefined) {
-          if (SECRET_NAME.test(e.name))
+          if (looksSecret(e.name, e.value))
             fail("container.env", o, `${where}: env ${e.name} holds a literal value; take it from a Secret`);
           for (const [re, what] of SECRET_VALUES) {
             if (re.test(String(e.value))) fail("container.env", o, `${where}: env ${e.name} looks like ${what}`);
@@ -345,6 +362,115 @@ function checkSet(set, findings, rulesRun) {
       }
     }
   }
+
+  // -- access control (issue 14) -----------------------------------------------
+  // The settings a container runs with: its envFrom ConfigMaps (later ones
+  // win), then its env (literals, or dynamic values from valueFrom).
+  const settingsOf = (c) => {
+    const out = new Map();
+    for (const ef of c.envFrom ?? []) {
+      const cm = ef.configMapRef ? find("ConfigMap", ef.configMapRef.name) : undefined;
+      for (const [k, v] of Object.entries(cm?.data ?? {})) out.set(`${ef.prefix ?? ""}${k}`, { value: String(v), from: `ConfigMap ${cm.metadata.name}` });
+    }
+    (c.env ?? []).forEach((e, index) =>
+      out.set(e.name, e.value !== undefined ? { value: String(e.value), from: "env", index } : { dynamic: true, from: "env", index }),
+    );
+    return out;
+  };
+  const appSettings = new Map(); // Deployment -> settings of its users-api container
+  for (const w of appDeployments) {
+    const c = (w.spec.containers ?? []).find((x) => isAppImage(x.image));
+    if (c) appSettings.set(w.o, { c, settings: settingsOf(c) });
+  }
+  for (const [o, { c, settings }] of appSettings) {
+    const where = `container "${c.name}"`;
+    const value = (k) => settings.get(k)?.value;
+    rule("access.auth-mode");
+    const mode = value("AUTH_MODE");
+    if (mode !== undefined && !AUTH_MODES.includes(mode))
+      fail("access.auth-mode", o, `${where}: AUTH_MODE=${JSON.stringify(mode)} is not one of ${AUTH_MODES.join(", ")}`);
+    if (profile === "prod") {
+      // prod never ships an open API; the overlay as shipped ("prod") runs jwt,
+      // sets built from it with a component (api-tokens) may run token.
+      if (mode === undefined) fail("access.auth-mode", o, `${where}: prod sets no AUTH_MODE (the default is none: an open API)`);
+      else if (mode === "none") fail("access.auth-mode", o, `${where}: prod runs AUTH_MODE=none (an open API)`);
+      else if (set.name === "prod" && mode !== "jwt") fail("access.auth-mode", o, `${where}: the prod overlay must run AUTH_MODE=jwt, got ${mode}`);
+    }
+    if (profile === "dev" && mode !== "none")
+      fail("access.auth-mode", o, `${where}: dev runs open and says so: AUTH_MODE must be set to none, got ${JSON.stringify(mode)}`);
+
+    rule("access.jwt");
+    if (mode === "jwt") {
+      for (const k of ["JWT_ISSUER", "JWT_AUDIENCE"]) if (!value(k)) fail("access.jwt", o, `${where}: AUTH_MODE=jwt needs ${k}`);
+      const url = value("JWT_JWKS_URL");
+      const file = value("JWT_JWKS_FILE");
+      if ((url === undefined) === (file === undefined))
+        fail("access.jwt", o, `${where}: AUTH_MODE=jwt needs exactly one of JWT_JWKS_URL and JWT_JWKS_FILE`);
+      if (url !== undefined && !/^https:\/\/[^\s/]+/.test(url)) fail("access.jwt", o, `${where}: JWT_JWKS_URL must be an https URL, got ${JSON.stringify(url)}`);
+      if (value("JWT_ISSUER") !== undefined && /^http:\/\//.test(value("JWT_ISSUER")))
+        fail("access.jwt", o, `${where}: JWT_ISSUER is an http URL; an identity provider's issuer is https`);
+      for (const k of ["JWT_JWKS_REFRESH", "JWT_LEEWAY"])
+        if (value(k) !== undefined && !/^\d+$/.test(value(k))) fail("access.jwt", o, `${where}: ${k} must be a number of seconds, got ${JSON.stringify(value(k))}`);
+    }
+    rule("access.tokens-file");
+    if (mode === "token") {
+      const path = value("API_TOKENS_FILE");
+      if (!path || !path.startsWith("/")) fail("access.tokens-file", o, `${where}: AUTH_MODE=token needs API_TOKENS_FILE, an absolute path`);
+      else {
+        const vols = new Map((podTemplateOf(o)?.spec?.volumes ?? []).map((v) => [v.name, v]));
+        const mount = (c.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath.replace(/\/$/, "")}/`));
+        if (!mount || !vols.get(mount.name)?.secret)
+          fail("access.tokens-file", o, `${where}: API_TOKENS_FILE ${path} is not in a Secret volume mounted by the container`);
+        else if (mount.subPath !== undefined)
+          fail("access.tokens-file", o, `${where}: API_TOKENS_FILE is mounted with subPath, which never sees a rotated Secret`);
+      }
+    }
+    rule("access.throttle");
+    for (const k of ["THROTTLE_RATE", "THROTTLE_ANON_RATE"]) {
+      const v = value(k);
+      if (v !== undefined && !DRF_RATE.test(v)) fail("access.throttle", o, `${where}: ${k}=${JSON.stringify(v)} is not DRF's N/second|minute|hour|day`);
+      if (profile === "prod" && v === undefined) fail("access.throttle", o, `${where}: prod must set ${k}`);
+    }
+    rule("access.trusted-proxies");
+    const proxies = value("TRUSTED_PROXIES");
+    if (proxies !== undefined) {
+      for (const cidr of proxies.split(",").map((x) => x.trim())) {
+        if (!isCidr(cidr)) fail("access.trusted-proxies", o, `${where}: TRUSTED_PROXIES entry ${JSON.stringify(cidr)} is not a CIDR`);
+        else if (/\/0$/.test(cidr)) fail("access.trusted-proxies", o, `${where}: TRUSTED_PROXIES ${cidr} trusts every address: any client could forge X-Forwarded-For`);
+      }
+    }
+    if (profile === "prod" && proxies === undefined)
+      fail("access.trusted-proxies", o, `${where}: prod must set TRUSTED_PROXIES to the ingress controller's range (behind the Ingress every client has its address)`);
+    rule("access.allowed-hosts");
+    const hostsSetting = settings.get("ALLOWED_HOSTS");
+    const hosts = (hostsSetting?.value ?? "").split(",").map((x) => x.trim()).filter(Boolean);
+    for (const h of hosts) {
+      const m = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(h);
+      if (m) {
+        const ref = settings.get(m[1]);
+        if (!ref || ref.from !== "env" || !(ref.index < hostsSetting.index))
+          fail("access.allowed-hosts", o, `${where}: ALLOWED_HOSTS refers to $(${m[1]}), which is not an env variable defined before it (it would stay literal)`);
+      }
+    }
+    if (profile === "prod") {
+      if (hostsSetting === undefined || hostsSetting.dynamic) fail("access.allowed-hosts", o, `${where}: prod must set ALLOWED_HOSTS (the default "*" echoes any Host)`);
+      else if (hosts.length === 0 || hosts.some((h) => h === "*")) fail("access.allowed-hosts", o, `${where}: prod ALLOWED_HOSTS must not be "*" or empty, got ${JSON.stringify(hostsSetting.value)}`);
+      for (const ing of byKind("Ingress")) {
+        for (const r of ing.spec?.rules ?? []) {
+          const ok = hosts.some((h) => h === r.host || (h.startsWith(".") && (r.host === h.slice(1) || r.host?.endsWith(h))));
+          if (!ok) fail("access.allowed-hosts", o, `${where}: ALLOWED_HOSTS ${JSON.stringify(hostsSetting?.value)} does not allow the Ingress host ${JSON.stringify(r.host)}`);
+        }
+      }
+    }
+    rule("access.cors");
+    const origins = value("CORS_ALLOWED_ORIGINS");
+    if (origins !== undefined && mode !== undefined && mode !== "none" && origins.split(",").some((x) => x.trim() === "*"))
+      fail("access.cors", o, `${where}: CORS_ALLOWED_ORIGINS "*" is refused when auth is on`);
+  }
+  const jwksUrlOf = (o) => {
+    const s = appSettings.get(o)?.settings;
+    return s?.get("AUTH_MODE")?.value === "jwt" ? s.get("JWT_JWKS_URL")?.value : undefined;
+  };
 
   // -- the app's Deployment ---------------------------------------------------
   rule("deployment.app");
@@ -573,6 +699,8 @@ function checkSet(set, findings, rulesRun) {
     rule("networkpolicy.app-egress");
     let dns = false;
     let pg = false;
+    let https = false;
+    const jwks = jwksUrlOf(w.o);
     for (const { np, r } of egressRules) {
       const ports = r.ports ?? [];
       if (ports.length === 0) {
@@ -591,11 +719,20 @@ function checkSet(set, findings, rulesRun) {
             const ok = (r.to ?? []).length > 0 && r.to.every((peer) => !peer.ipBlock && !peer.namespaceSelector && dbPods.some((d) => matchesSelector(peer.podSelector, d.labels)));
             if (!ok) fail("networkpolicy.app-egress", np, "dev egress to PostgreSQL must be limited to the dev PostgreSQL pod");
           }
-        } else fail("networkpolicy.app-egress", np, `egress to port ${k} (only DNS and PostgreSQL are allowed)`);
+        } else if (k === "443/TCP" && jwks !== undefined && profile === "prod") {
+          // Fetching the JWKS of JWT_JWKS_URL: public addresses only.
+          https = true;
+          const peers = r.to ?? [];
+          const privateExcepted = (peer) => ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"].every((x) => (peer.ipBlock.except ?? []).includes(x));
+          if (peers.length === 0 || peers.some((peer) => peer.ipBlock && peer.ipBlock.cidr === "0.0.0.0/0" && !privateExcepted(peer)))
+            fail("networkpolicy.app-egress", np, "HTTPS egress for the JWKS must exclude private and link-local ranges (the cluster, the VPC, instance metadata)");
+        } else fail("networkpolicy.app-egress", np, `egress to port ${k} (only DNS and PostgreSQL are allowed${w.o.kind === "Deployment" && profile === "prod" ? ", and 443 with JWT_JWKS_URL" : ""})`);
       }
     }
     if (!dns) fail("networkpolicy.app-egress", w.o, "its pods cannot resolve names (no DNS egress)");
     if (!pg) fail("networkpolicy.app-egress", w.o, "its pods cannot reach PostgreSQL (no 5432 egress)");
+    if (jwks !== undefined && !https)
+      fail("networkpolicy.app-egress", w.o, `its pods cannot fetch JWT_JWKS_URL ${jwks} (no 443 egress): /readyz would stay 503`);
   }
   for (const d of dbPods) {
     rule("networkpolicy.database");
@@ -613,7 +750,7 @@ function checkSet(set, findings, rulesRun) {
   for (const cm of byKind("ConfigMap")) {
     rule("configmap.no-secrets");
     for (const [k, v] of Object.entries({ ...(cm.data ?? {}), ...(cm.binaryData ?? {}) })) {
-      if (SECRET_NAME.test(k)) fail("configmap.no-secrets", cm, `key ${k} looks like a secret; it belongs in a Secret`);
+      if (looksSecret(k, v)) fail("configmap.no-secrets", cm, `key ${k} looks like a secret; it belongs in a Secret`);
       for (const [re, what] of SECRET_VALUES) if (re.test(String(v))) fail("configmap.no-secrets", cm, `value of ${k} looks like ${what}`);
     }
   }
@@ -632,6 +769,14 @@ function checkSet(set, findings, rulesRun) {
   const ingresses = byKind("Ingress");
   if (profile === "prod" && ingresses.length === 0) fail("ingress.present", null, "prod needs an Ingress");
   for (const ing of ingresses) {
+    rule("ingress.rate-limits");
+    if (profile === "prod") {
+      for (const a of INGRESS_LIMITS) {
+        const v = ing.metadata?.annotations?.[a];
+        if (v === undefined) fail("ingress.rate-limits", ing, `prod Ingress misses ${a} (the cluster-wide guard in front of the per-replica THROTTLE_*)`);
+        else if (!/^[1-9]\d*$/.test(String(v))) fail("ingress.rate-limits", ing, `${a} must be a positive integer, got ${JSON.stringify(v)}`);
+      }
+    }
     rule("ingress.tls");
     if (!ing.spec?.ingressClassName) fail("ingress.tls", ing, "ingressClassName must be set");
     const tlsHosts = new Set((ing.spec?.tls ?? []).flatMap((t) => t.hosts ?? []));
