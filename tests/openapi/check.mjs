@@ -20,6 +20,13 @@
 //    document's paths and methods equal kRouteTable in src/api/route_table.hpp.
 // 4. The User schemas' maxLength values equal kDniMaxChars and kNameMaxChars
 //    of src/domain/user.hpp, and the server enforces them with DRF's message.
+// 5. Access control (issue 14): the bearerAuth (http bearer, JWT) and
+//    tokenAuth (apiKey, Authorization: Token ...) schemes; every protected
+//    operation (/api/, /api/users/...) requires one of them with the scope of
+//    its method and declares 400 (invalid host), 401 (WWW-Authenticate), 403
+//    and 429 (Retry-After) with schemas that accept DRF's and simplejwt's
+//    exact bodies; the open operations declare no security, 401 or 403. A
+//    self-test breaks each of these and requires it to be caught.
 //
 // Prints PASS/FAIL lines and "openapi: N passed, M failed"; exits 1 on failure.
 
@@ -175,6 +182,118 @@ function* schemaObjects(node, at) {
   check(exampleProblems.length === 0, 'every schema example validates against its schema', exampleProblems.join('\n'));
   // Self-test of this step: a misspelt type must be caught.
   check(!ajv.validateSchema({ type: 'strin' }), 'self-test: Ajv rejects a Schema Object with type "strin"');
+}
+
+// --- 5. access control: the security schemes and the 401/403/429 answers ---------------------------------------
+// Protected: /api/ and every /api/users/ route (AUTH_MODE=token or jwt); open:
+// the probes, /metrics, /api/schema/ and /api/docs/. Each protected operation
+// must require bearerAuth or tokenAuth with the scope its method needs, and
+// declare 400 (invalid host), 401 (with WWW-Authenticate), 403 and 429 (with
+// Retry-After), whose bodies accept DRF's and simplejwt's exact answers; no
+// open operation may declare security, 401 or 403.
+const isProtected = (p) => p === '/api/' || p.startsWith('/api/users/');
+const SCOPE_FOR = { get: 'users:read', head: 'users:read', options: 'users:read', post: 'users:write', put: 'users:write', patch: 'users:write', delete: 'users:write' };
+const AUTH_BODIES = {
+  401: [
+    { detail: 'Authentication credentials were not provided.' },
+    { detail: 'Invalid token.' },
+    { detail: 'Given token not valid for any token type', code: 'token_not_valid', messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }] },
+  ],
+  403: [{ detail: 'You do not have permission to perform this action.' }],
+  429: [{ detail: 'Request was throttled. Expected available in 3 seconds.' }, { detail: 'Request was throttled. Expected available in 1 second.' }],
+  400: [{ detail: 'Invalid host header.' }],
+};
+const AUTH_NOT_BODIES = { 401: [{ details: 'x' }, { detail: 'Given token not valid for any token type', code: 'other', messages: [] }] };
+async function accessProblems(document) {
+  const problems = [];
+  const schemes = document.components?.securitySchemes ?? {};
+  const bearer = schemes.bearerAuth;
+  const token = schemes.tokenAuth;
+  if (!(bearer?.type === 'http' && bearer.scheme?.toLowerCase() === 'bearer' && bearer.bearerFormat === 'JWT'))
+    problems.push('components.securitySchemes.bearerAuth must be {type: http, scheme: bearer, bearerFormat: JWT}');
+  if (!(token?.type === 'apiKey' && token.in === 'header' && token.name === 'Authorization' && /Token /.test(token.description ?? '')))
+    problems.push('components.securitySchemes.tokenAuth must be an apiKey in header Authorization describing "Token TOKEN"');
+  if (document.security !== undefined && document.security.length > 0)
+    problems.push('no top-level security: the open operations would inherit it');
+  let d;
+  try {
+    d = await SwaggerParser.dereference(structuredClone(document));
+  } catch (error) {
+    return [...problems, `dereference: ${error.message}`];
+  }
+  for (const [p, item] of Object.entries(d.paths ?? {})) {
+    for (const m of Object.keys(item).filter((k) => METHODS.includes(k.toUpperCase()))) {
+      const op = item[m];
+      const at = `${m.toUpperCase()} ${p}`;
+      const responses = op.responses ?? {};
+      if (!isProtected(p)) {
+        if ((op.security ?? []).some((r) => Object.keys(r).length > 0)) problems.push(`${at}: an open operation declares security`);
+        for (const code of ['401', '403']) if (responses[code]) problems.push(`${at}: an open operation declares ${code}`);
+        continue;
+      }
+      const scope = SCOPE_FOR[m];
+      const reqs = op.security ?? [];
+      for (const name of ['bearerAuth', 'tokenAuth']) {
+        const r = reqs.find((x) => Object.keys(x).length === 1 && x[name] !== undefined);
+        if (!r) problems.push(`${at}: security lacks the alternative {${name}}`);
+        else if (JSON.stringify(r[name]) !== JSON.stringify([scope])) problems.push(`${at}: ${name} must require [${scope}], got ${JSON.stringify(r[name])}`);
+      }
+      if (reqs.some((x) => Object.keys(x).length === 0)) problems.push(`${at}: security allows anonymous access ({})`);
+      for (const code of ['400', '401', '403', '429']) {
+        const r = responses[code];
+        if (!r) {
+          problems.push(`${at}: no ${code} response`);
+          continue;
+        }
+        const header = { 401: 'WWW-Authenticate', 429: 'Retry-After' }[code];
+        if (header && !Object.keys(r.headers ?? {}).some((h) => h.toLowerCase() === header.toLowerCase()))
+          problems.push(`${at}: ${code} does not declare the ${header} header`);
+        if (m === 'head') continue;
+        const schema = r.content?.['application/json']?.schema;
+        if (!schema) {
+          problems.push(`${at}: ${code} has no application/json schema`);
+          continue;
+        }
+        const validate = ajv.compile(schema);
+        for (const body of AUTH_BODIES[code]) if (!validate(body)) problems.push(`${at}: ${code}'s schema rejects ${JSON.stringify(body)}`);
+        for (const body of AUTH_NOT_BODIES[code] ?? []) if (validate(body)) problems.push(`${at}: ${code}'s schema accepts ${JSON.stringify(body)}`);
+      }
+    }
+  }
+  return problems;
+}
+{
+  const problems = await accessProblems(doc);
+  const protectedOps = Object.entries(doc.paths).filter(([p]) => isProtected(p)).flatMap(([, item]) => Object.keys(item).filter((k) => METHODS.includes(k.toUpperCase())));
+  check(
+    problems.length === 0 && protectedOps.length >= 10,
+    `access control: securitySchemes bearerAuth (http bearer JWT) and tokenAuth (Authorization: Token); ${protectedOps.length} protected operations require them with users:read/users:write and declare 400/401/403/429 with DRF's and simplejwt's bodies; the open ones declare none`,
+    problems.join('\n'),
+  );
+  const mutations = [
+    ['no securitySchemes', (x) => { delete x.components.securitySchemes; }],
+    ['a protected operation without 401', (x) => { delete x.paths['/api/users/{id}/'].delete.responses['401']; }],
+    ['a protected operation without 403', (x) => { delete x.paths['/api/'].get.responses['403']; }],
+    ['a 429 without Retry-After', (x) => { delete x.components.responses.Throttled.headers; }],
+    ['a 401 without WWW-Authenticate', (x) => { delete x.components.responses.UnauthorizedHead.headers; }],
+    ['a write requiring only users:read', (x) => { x.paths['/api/users/'].post.security = [{ bearerAuth: ['users:read'] }, { tokenAuth: ['users:read'] }]; }],
+    ['a protected operation without security', (x) => { delete x.paths['/api/users/'].get.security; }],
+    ['an anonymous alternative on a protected operation', (x) => { x.paths['/api/users/'].get.security.push({}); }],
+    ['a 401 schema that rejects simplejwt\'s body', (x) => { x.components.responses.Unauthorized.content['application/json'].schema = { $ref: '#/components/schemas/NotAuthenticated' }; }],
+    ['top-level security (inherited by the probes)', (x) => { x.security = [{ bearerAuth: [] }]; }],
+    ['security on /healthz', (x) => { x.paths['/healthz'].get.security = [{ bearerAuth: [] }]; }],
+    ['401 on /api/schema/', (x) => { x.paths['/api/schema/'].get.responses['401'] = { $ref: '#/components/responses/Unauthorized' }; }],
+  ];
+  for (const [what, mutate] of mutations) {
+    const broken = structuredClone(doc);
+    try {
+      mutate(broken);
+    } catch (error) {
+      check(false, `self-test: access control catches ${what}`, `the mutation failed: ${error.message}`);
+      continue;
+    }
+    check((await accessProblems(broken)).length > 0, `self-test: access control catches ${what}`);
+  }
 }
 
 // --- sources: route_table.hpp, user.hpp -------------------------------------------------------------------
