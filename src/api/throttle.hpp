@@ -49,6 +49,10 @@ class Throttle {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // Keys go to shard std::hash<std::string_view>(key) % kShards (fewer
+  // shards when max_keys is smaller), each holding max_keys / shards keys.
+  static constexpr std::size_t kShards = 16;
+
   explicit Throttle(Rate rate, std::size_t max_keys = kMaxThrottledKeys);
 
   // `now` comes from the caller so that tests can move time.
@@ -69,8 +73,6 @@ class Throttle {
     std::list<Entry> recency;
     std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
   };
-  static constexpr std::size_t kShards = 16;
-
   Clock::rep interval_;   // period / requests
   Clock::rep tolerance_;  // how far ahead of now next_free may run: period - interval
   std::size_t shard_count_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,6 +113,23 @@ TEST(Throttle, PastTheBoundTheLeastRecentlySeenKeyIsForgotten) {
   EXPECT_FALSE(throttle.check("ben", kStart).allowed);
   EXPECT_TRUE(throttle.check("ana", kStart).allowed);
   EXPECT_EQ(throttle.tracked_keys(), 1U);
+}
+
+TEST(Throttle, TheKeyForgottenIsTheOneSeenLeastRecently) {
+  // Three keys of one shard, which holds two.
+  std::vector<std::string> keys;
+  const auto shard_of = [](const std::string& key) { return std::hash<std::string_view>{}(key) % Throttle::kShards; };
+  for (int i = 0; keys.size() < 3; ++i) {
+    std::string key = "key-" + std::to_string(i);
+    if (keys.empty() || shard_of(key) == shard_of(keys.front())) keys.push_back(std::move(key));
+  }
+  Throttle throttle(Rate{1, 3600s}, 2 * Throttle::kShards);
+  EXPECT_TRUE(throttle.check(keys[0], kStart).allowed);
+  EXPECT_TRUE(throttle.check(keys[1], kStart).allowed);
+  EXPECT_FALSE(throttle.check(keys[0], kStart).allowed);  // seen again: now the most recent
+  EXPECT_TRUE(throttle.check(keys[2], kStart).allowed);   // the shard is full: keys[1] goes
+  EXPECT_FALSE(throttle.check(keys[0], kStart).allowed);  // remembered
+  EXPECT_TRUE(throttle.check(keys[1], kStart).allowed);   // forgotten, so a fresh burst
 }
 
 TEST(Throttle, ThreadsSharingItNeverLetMoreThroughThanTheRate) {
