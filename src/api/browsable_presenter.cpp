@@ -22,11 +22,12 @@ html::PageHead head_for(Status status, std::string_view allow, std::string json)
 }
 
 // Allow and Vary, the security headers, then (for a message page) the
-// answer's Retry-After, and the HTML content type last.
+// answer's Retry-After, the HTML content type and its Content-Security-Policy.
 http::Response html_response(Status status, std::string body, std::string_view allow, bool retry_after) {
   auto response = json_response(status, {}, allow);
   if (retry_after) response.message.set(bhttp::field::retry_after, "1");
   response.message.set(bhttp::field::content_type, kHtml);
+  add_html_headers(response.message);
   response.message.body() = std::move(body);
   return response;
 }

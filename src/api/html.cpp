@@ -5,8 +5,7 @@
 namespace users::api::html {
 namespace {
 
-constexpr std::string_view kStyle = R"(
-body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
+constexpr std::string_view kStyle = R"(body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
 header{background:#2c3e50;color:#fff;padding:.8rem 1.5rem}header a{color:#fff;text-decoration:none}
 main{max-width:60rem;margin:1.5rem auto;padding:0 1rem}
 .response{background:#fff;border:1px solid #ddd;border-radius:6px;padding:1rem;overflow:auto}
@@ -41,10 +40,11 @@ std::string begin_page(std::string_view title) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>";
   append_escaped(out, title);
-  out += " · users-api</title><style>";
-  out += kStyle;
+  // A stylesheet, not an inline <style>: the pages' Content-Security-Policy
+  // allows no inline style.
   out +=
-      "</style></head><body><header><a href=\"/api/\">users-api</a> · <a href=\"/api/users/\">users</a> · "
+      " · users-api</title><link rel=\"stylesheet\" href=\"/api/docs/users-api.css\"></head><body><header><a "
+      "href=\"/api/\">users-api</a> · <a href=\"/api/users/\">users</a> · "
       "<a href=\"/api/docs/\">API docs</a></header><main><h1>";
   append_escaped(out, title);
   out += "</h1>";
@@ -173,6 +173,10 @@ std::string docs_page() {
          "<link rel=\"stylesheet\" href=\"/api/docs/swagger-ui.css\"></head><body><div id=\"swagger-ui\"></div>"
          "<script src=\"/api/docs/swagger-ui-bundle.js\"></script>"
          "<script src=\"/api/docs/swagger-initializer.js\"></script></body></html>\n";
+}
+
+std::string_view browsable_stylesheet() {
+  return kStyle;
 }
 
 std::string_view swagger_initializer_script() {

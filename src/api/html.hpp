@@ -37,8 +37,9 @@ std::string item_page(const PageHead& head, const domain::User& user, const Form
 std::string message_page(const PageHead& head, std::string_view title);
 std::string docs_page();
 
-// Static scripts under /api/docs/.
+// Static scripts and styles under /api/docs/.
 std::string_view browsable_script();
+std::string_view browsable_stylesheet();
 std::string_view swagger_initializer_script();
 
 }  // namespace users::api::html

@@ -112,6 +112,7 @@ http::Response content_response(std::string_view content_type, std::string body)
   response.message.result(Status::ok);
   response.message.set(bhttp::field::content_type, content_type);
   add_security_headers(response.message);
+  if (content_type.starts_with("text/html")) add_html_headers(response.message);
   response.message.body() = std::move(body);
   return response;
 }
@@ -123,6 +124,10 @@ void add_security_headers(http::Message& message) {
   message.set("X-Content-Type-Options", "nosniff");
   message.set("Referrer-Policy", "same-origin");
   message.set("Cross-Origin-Opener-Policy", "same-origin");
+}
+
+void add_html_headers(http::Message& message) {
+  message.set("Content-Security-Policy", kHtmlContentSecurityPolicy);
 }
 
 http::Response json_response(Status status, std::string body, std::string_view allow) {

@@ -27,6 +27,18 @@ std::string json_body(const Outcome& outcome);
 // X-Frame-Options and the rest of Django's security middleware.
 void add_security_headers(http::Message& message);
 
+// The Content-Security-Policy of every HTML page (the browsable pages and
+// Swagger UI). Their scripts and styles are files under /api/docs/, so nothing
+// inline may run or style: a name that smuggled markup into a page still could
+// not act. Swagger UI's stylesheet draws its icons from data: URLs, hence
+// img-src; connect-src lets it fetch /api/schema/ and try requests out.
+inline constexpr std::string_view kHtmlContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+// Adds the policy above (for a response whose body is an HTML page).
+void add_html_headers(http::Message& message);
+
 // A JSON answer (no Content-Type when `body` is empty), with Allow and Vary
 // when `allow` is set.
 http::Response json_response(Status status, std::string body, std::string_view allow);

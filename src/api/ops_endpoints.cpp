@@ -14,6 +14,7 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::string_view kJavaScript = "text/javascript; charset=utf-8";
+constexpr std::string_view kCss = "text/css; charset=utf-8";
 
 asio::awaitable<Outcome> readiness(storage::UserStore& store, const OpsOptions& options) {
   using namespace asio::experimental::awaitable_operators;
@@ -31,8 +32,9 @@ asio::awaitable<Outcome> readiness(storage::UserStore& store, const OpsOptions& 
 
 Content docs_asset(std::string_view name) {
   if (name == "swagger-ui-bundle.js") return {kJavaScript, std::string(assets::swagger_ui_js())};
-  if (name == "swagger-ui.css") return {"text/css; charset=utf-8", std::string(assets::swagger_ui_css())};
+  if (name == "swagger-ui.css") return {kCss, std::string(assets::swagger_ui_css())};
   if (name == "swagger-initializer.js") return {kJavaScript, std::string(html::swagger_initializer_script())};
+  if (name == "users-api.css") return {kCss, std::string(html::browsable_stylesheet())};
   return {kJavaScript, std::string(html::browsable_script())};
 }
 

@@ -63,7 +63,7 @@ inline constexpr UnroutedSpec kUnroutedTable[] = {
 
 // The files under /api/docs/.
 inline constexpr std::string_view kDocsAssets[] = {"swagger-ui-bundle.js", "swagger-ui.css", "swagger-initializer.js",
-                                                   "users-api.js"};
+                                                   "users-api.js", "users-api.css"};
 
 namespace detail {
 constexpr std::size_t rows_for(RouteKind kind) {

@@ -18,8 +18,14 @@
 //     same bytes as a plain HTTP fetch (JSON, not HTML).
 //  8. /api/docs/ renders one Swagger UI .opblock per operation of
 //     /api/schema/, without errors.                                    -> docs.png
+//  9. Every HTML page (the browsable ones and /api/docs/) carries the
+//     Content-Security-Policy, its stylesheet applies under it, and the policy
+//     is in force: markup with an inline style attribute, added on purpose at
+//     the end, is refused and reported.
 // Throughout: no page error (uncaught exception), no request to a host other
-// than the server's, and no dialog but the one confirm.
+// than the server's, no dialog but the one confirm, no Content-Security-Policy
+// violation (the securitypolicyviolation event, in every document) and no
+// console error.
 // Prints PASS/FAIL lines and "browser: N passed, M failed"; exits 1 on failure.
 
 import fs from 'node:fs';
@@ -75,7 +81,11 @@ let context;
 const requests = [];
 const pageErrors = [];
 const dialogs = [];
+const violations = [];
+const consoleErrors = [];
+const cspHeaders = new Map(); // HTML page path -> its Content-Security-Policy header
 let expectConfirm = false;
+let probingCsp = false; // only the deliberate probe of step 9 may cause a violation
 
 async function scenario() {
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -97,8 +107,35 @@ async function scenario() {
   context.setDefaultTimeout(10000);
   context.setDefaultNavigationTimeout(15000);
   context.on('request', (request) => requests.push(request.url()));
+  context.on('response', (response) => {
+    if (response.request().resourceType() !== 'document') return;
+    if (!(response.headers()['content-type'] || '').startsWith('text/html')) return;
+    cspHeaders.set(new URL(response.url()).pathname, response.headers()['content-security-policy'] || '');
+  });
+  // Reported from inside each document (init scripts come through the
+  // DevTools protocol, which the page's policy does not govern).
+  await context.exposeBinding('usersApiReportViolation', ({ page: source }, violation) => {
+    violations.push({ ...violation, url: source ? source.url() : '', probe: probingCsp });
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.usersApiReportViolation({
+        directive: event.effectiveDirective,
+        blocked: event.blockedURI,
+        sample: event.sample,
+      });
+    });
+  });
   const page = context.pages()[0] || (await context.newPage());
   page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  page.on('console', (message) => {
+    // (The 400s and 404s this scenario asks for are logged as "Failed to load
+    // resource: the server responded with a status of ..."; they are answers,
+    // not errors of the page.)
+    if (message.type() !== 'error' || probingCsp) return;
+    if (/^Failed to load resource: the server responded with a status of \d+/.test(message.text())) return;
+    consoleErrors.push(`${page.url()}: ${message.text()}`);
+  });
   page.on('dialog', async (dialog) => {
     dialogs.push(`${dialog.type()}: ${dialog.message()}`);
     if (dialog.type() === 'confirm' && expectConfirm) await dialog.accept();
@@ -294,6 +331,36 @@ async function scenario() {
   const uiErrors = await page.locator('.errors-wrapper, .loading-container .errors').count();
   check(uiErrors === 0, `Swagger UI shows no load or schema errors (${uiErrors})`);
   await screenshot(page, 'docs.png');
+
+  // 9. the Content-Security-Policy ---------------------------------------------------------------------------------------
+  const policy = cspHeaders.get('/api/docs/') || '';
+  for (const pagePath of ['/api/', '/api/users/', `/api/users/${xssId}/`, '/api/docs/']) {
+    if (!cspHeaders.has(pagePath)) await page.goto(`${base}${pagePath}`);
+    const header = cspHeaders.get(pagePath) || '';
+    check(
+      /(^|;)\s*default-src 'none'/.test(header) && !header.includes('unsafe-inline') && !header.includes('unsafe-eval'),
+      `${pagePath} sends a Content-Security-Policy without unsafe-inline or unsafe-eval ("${header}")`,
+    );
+  }
+  check(cspHeaders.get('/api/users/') === policy, 'the browsable pages and Swagger UI send the same policy');
+  await page.goto(`${base}/api/users/`);
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  check(background === 'rgb(246, 247, 249)', `users-api.css styles the browsable page under the policy (body ${background})`);
+  const before = violations.length;
+  probingCsp = true;
+  await page.evaluate(() => {
+    document.querySelector('main').insertAdjacentHTML('beforeend', '<p id="csp-probe" style="color: rgb(255, 0, 0)">probe</p>');
+  });
+  for (let waited = 0; waited < 3000 && !violations.slice(before).some((v) => v.probe); waited += 100) {
+    await page.waitForTimeout(100);
+  }
+  probingCsp = false;
+  const probeColor = await page.evaluate(() => getComputedStyle(document.getElementById('csp-probe')).color);
+  const probeViolations = violations.slice(before).filter((v) => v.probe);
+  check(
+    probeColor !== 'rgb(255, 0, 0)' && probeViolations.some((v) => v.directive.startsWith('style-src')),
+    `the policy is in force: an inline style attribute is refused and reported (color ${probeColor}, ${JSON.stringify(probeViolations)})`,
+  );
 }
 
 let crashed = null;
@@ -315,6 +382,13 @@ const foreign = [...new Set(requests.filter((u) => {
 }))];
 check(requests.length > 0 && foreign.length === 0, `all ${requests.length} requests went to ${baseHost}`, foreign.join('\n'));
 check(pageErrors.length === 0, 'no uncaught page errors', pageErrors.join('\n'));
+const unexpectedViolations = violations.filter((v) => !v.probe);
+check(
+  unexpectedViolations.length === 0,
+  'no Content-Security-Policy violation on the browsable pages or Swagger UI',
+  unexpectedViolations.map((v) => JSON.stringify(v)).join('\n'),
+);
+check(consoleErrors.length === 0, 'no console errors', consoleErrors.join('\n'));
 const unexpectedDialogs = dialogs.filter((d) => !d.startsWith('confirm: Delete this user?'));
 check(unexpectedDialogs.length === 0, 'no dialog fired but the delete confirmation (no alert from the <script> name)', unexpectedDialogs.join('\n'));
 
