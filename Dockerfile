@@ -24,6 +24,7 @@ RUN apt-get update \
       libfmt-dev \
       libpq-dev \
       libsqlite3-dev \
+      libssl-dev \
       make \
       ninja-build \
       pkg-config \

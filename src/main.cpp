@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "app/app.hpp"
+#include "app/token_command.hpp"
 #include "app/transfer.hpp"
 #include "config/config.hpp"
 
@@ -106,7 +107,18 @@ int run(int argc, char** argv) {
       "backup", "Copy the live SQLite database to FILE with SQLite's online backup API (PostgreSQL: use pg_dump)");
   backup->add_option("FILE", backup_file, "Where the copy goes")->required();
 
-  for (auto* command : {serve, migrate, healthcheck, dumpdata, loaddata, copy_command, backup}) command->fallthrough();
+  auto* token = cli.add_subcommand("token", "API tokens for AUTH_MODE=token");
+  std::string token_name;
+  std::string token_scopes;
+  auto* token_new = token->add_subcommand(
+      "new", "Print a fresh random token and the line to add to API_TOKENS_FILE (which keeps only its SHA-256)");
+  token_new->add_option("NAME", token_name, "Who the token is for (the audit trail's principal)")->required();
+  token_new->add_option("SCOPES", token_scopes, "users:read, users:write, or users:read,users:write")->required();
+  token->require_subcommand(1);
+
+  for (auto* command : {serve, migrate, healthcheck, dumpdata, loaddata, copy_command, backup, token}) {
+    command->fallthrough();
+  }
   cli.require_subcommand(0, 1);
 
   try {
@@ -117,6 +129,9 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "users-api: {}\n", e.what());
     return users::app::kExitBadConfig;
   }
+
+  // Needs no configuration, so a bad one does not stand in its way.
+  if (token_new->parsed()) return users::app::token_new(token_name, token_scopes);
 
   auto config = users::config::resolve(raw);
   if (!config) {

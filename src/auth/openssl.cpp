@@ -1,0 +1,79 @@
+#include "auth/openssl.hpp"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+
+namespace users::auth {
+
+Sha256 sha256(std::string_view bytes) {
+  Sha256 digest{};
+  unsigned int size = 0;
+  // Cannot fail for SHA-256 from the default provider short of memory
+  // exhaustion; a zero digest then matches no token file entry.
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) digest.fill(0);
+  return digest;
+}
+
+std::string to_hex(const std::uint8_t* bytes, std::size_t size) {
+  static constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += kDigits[bytes[i] >> 4U];
+    out += kDigits[bytes[i] & 0xfU];
+  }
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string standard;
+  standard.reserve(text.size() + 3);
+  for (const char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      standard += c;
+    } else if (c == '-') {
+      standard += '+';
+    } else if (c == '_') {
+      standard += '/';
+    } else {
+      return std::nullopt;
+    }
+  }
+  const std::size_t padding = (4 - standard.size() % 4) % 4;
+  standard.append(padding, '=');
+  std::string out(standard.size() / 4 * 3, '\0');
+  const int written =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(standard.data()), static_cast<int>(standard.size()));
+  if (written < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the bytes the padding stands for as zeros.
+  out.resize(static_cast<std::size_t>(written) - padding);
+  return out;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
+  const int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(std::max(written, 0)));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  std::replace(out.begin(), out.end(), '+', '-');
+  std::replace(out.begin(), out.end(), '/', '_');
+  return out;
+}
+
+std::string openssl_error() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof buffer);
+    if (!out.empty()) out += "; ";
+    out += buffer;
+  }
+  return out.empty() ? std::string{"unknown OpenSSL error"} : out;
+}
+
+}  // namespace users::auth
