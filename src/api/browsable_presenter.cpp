@@ -22,10 +22,11 @@ html::PageHead head_for(Status status, std::string_view allow, std::string json)
 }
 
 // Allow and Vary, the security headers, then (for a message page) the
-// answer's Retry-After, the HTML content type and its Content-Security-Policy.
-http::Response html_response(Status status, std::string body, std::string_view allow, bool retry_after) {
+// answer's Retry-After and WWW-Authenticate, the HTML content type and its
+// Content-Security-Policy.
+http::Response html_response(Status status, std::string body, std::string_view allow, const Problem* problem) {
   auto response = json_response(status, {}, allow);
-  if (retry_after) response.message.set(bhttp::field::retry_after, "1");
+  if (problem != nullptr) add_problem_headers(*problem, response.message);
   response.message.set(bhttp::field::content_type, kHtml);
   add_html_headers(response.message);
   response.message.body() = std::move(body);
@@ -45,7 +46,7 @@ std::string_view title_of(Page page) {
 // An error shown on its own: the JSON answer under the view's title.
 http::Response message_page(const Problem& problem, Page page, std::string_view allow) {
   const auto head = head_for(problem.status, allow, json_body(problem));
-  return html_response(problem.status, html::message_page(head, title_of(page)), allow, problem.retry_after);
+  return html_response(problem.status, html::message_page(head, title_of(page)), allow, &problem);
 }
 
 // The answer to a GET of the list: its users as fetched.
@@ -56,7 +57,7 @@ http::Response list_view(UserListBody list, const BrowsableContext& context) {
   if (truncated) json.insert(json.size() - 1, ",...");
   const auto head = head_for(Status::ok, context.allow, std::move(json));
   return html_response(Status::ok, html::list_page(head, list.users, truncated, html::Form(), {}), context.allow,
-                       false);
+                       nullptr);
 }
 
 // The answer to a POST from the form: the list as it is now, the form (with
@@ -84,13 +85,13 @@ asio::awaitable<http::Response> list_after_create(const Answer& answer, const Br
     }
   }
   const auto head = head_for(status, context.allow, json_body(answer.outcome));
-  co_return html_response(status, html::list_page(head, *users, truncated, form, notice), context.allow, false);
+  co_return html_response(status, html::list_page(head, *users, truncated, form, notice), context.allow, nullptr);
 }
 
 http::Response root_view(const Answer& answer, std::string_view allow) {
   if (const auto* problem = std::get_if<Problem>(&answer.outcome)) return message_page(*problem, Page::kRoot, allow);
   const auto head = head_for(Status::ok, allow, json_body(answer.outcome));
-  return html_response(Status::ok, html::root_page(head), allow, false);
+  return html_response(Status::ok, html::root_page(head), allow, nullptr);
 }
 
 http::Response item_view(const Answer& answer, std::string_view allow) {
@@ -98,7 +99,7 @@ http::Response item_view(const Answer& answer, std::string_view allow) {
   const User& user = std::get<UserBody>(answer.outcome).user;
   const auto head = head_for(Status::ok, allow, user_json(user));
   const html::Form form{user.dni, user.name, {}, {}};
-  return html_response(Status::ok, html::item_page(head, user, form), allow, false);
+  return html_response(Status::ok, html::item_page(head, user, form), allow, nullptr);
 }
 
 }  // namespace

@@ -144,6 +144,11 @@ http::Response json_response(Status status, std::string body, std::string_view a
   return response;
 }
 
+void add_problem_headers(const Problem& problem, http::Message& message) {
+  if (problem.retry_after != 0) message.set(bhttp::field::retry_after, std::to_string(problem.retry_after));
+  if (!problem.challenge.empty()) message.set(bhttp::field::www_authenticate, problem.challenge);
+}
+
 std::string json_body(const Outcome& outcome) {
   struct Render {
     std::string operator()(const UserBody& body) const { return user_json(body.user); }
@@ -155,6 +160,7 @@ std::string json_body(const Outcome& outcome) {
     }
     std::string operator()(const FieldErrorsBody& body) const { return field_errors_json(body.errors); }
     std::string operator()(const Problem& problem) const {
+      if (problem.token_not_valid) return std::string(token_not_valid_json());
       return problem.non_field ? non_field_errors_json(problem.message) : detail_json(problem.message);
     }
     std::string operator()(const NoContent& /*none*/) const { return {}; }
@@ -196,7 +202,7 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
   const auto* problem = std::get_if<Problem>(&outcome);
   if (problem != nullptr) status = problem->status;
   auto response = json_response(status, json_body(outcome), context.allow);
-  if (problem != nullptr && problem->retry_after) response.message.set(bhttp::field::retry_after, "1");
+  if (problem != nullptr) add_problem_headers(*problem, response.message);
   return response;
 }
 

@@ -21,6 +21,9 @@ struct JsonContext {
 
 http::Response present_json(Outcome outcome, const JsonContext& context);
 
+// A problem's Retry-After and WWW-Authenticate, whichever it has.
+void add_problem_headers(const Problem& problem, http::Message& message);
+
 // The JSON body of an outcome that has one (empty otherwise).
 std::string json_body(const Outcome& outcome);
 

@@ -59,6 +59,11 @@ std::string field_errors_json(const domain::FieldErrors& errors) {
   return out;
 }
 
+std::string_view token_not_valid_json() {
+  return R"({"detail":"Given token not valid for any token type","code":"token_not_valid",)"
+         R"("messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is invalid or expired"}]})";
+}
+
 std::string non_field_errors_json(std::string_view message) {
   std::string out = "{";
   append_messages(out, "non_field_errors", {message});

@@ -21,5 +21,8 @@ std::string detail_json(std::string_view detail);
 std::string field_errors_json(const domain::FieldErrors& errors);
 // {"non_field_errors":["..."]}
 std::string non_field_errors_json(std::string_view message);
+// djangorestframework-simplejwt's answer to an access token that does not
+// verify (whatever the reason: the client is not told which check failed).
+std::string_view token_not_valid_json();
 
 }  // namespace users::api

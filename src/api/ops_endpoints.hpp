@@ -22,6 +22,9 @@ struct OpsOptions {
   std::chrono::milliseconds readiness_timeout;
   // The body of /metrics.
   std::function<std::string()> metrics_text;
+  // Why requests cannot be served yet besides the database (the JWT keys
+  // not fetched yet); empty when nothing stands in the way.
+  std::function<std::string()> not_ready;
 };
 
 // `kind` is an ops route; `asset` the file for kDocsAsset.

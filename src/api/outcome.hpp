@@ -36,15 +36,21 @@ struct FieldErrorsBody {
   domain::FieldErrors errors;
 };
 
-// Any other error: {"detail": message} or {"non_field_errors": [message]}.
+// Any other error: {"detail": message} or {"non_field_errors": [message]}
+// (or, for a JWT that does not verify, simplejwt's token_not_valid body).
 struct Problem {
   Status status = Status::bad_request;
   std::string message;
   bool non_field = false;
-  bool retry_after = false;  // back-pressure: "Retry-After: 1"
+  unsigned retry_after = 0;           // seconds, sent as Retry-After; 0: none
+  std::string_view challenge{};       // a 401's WWW-Authenticate
+  bool token_not_valid = false;       // simplejwt's body instead of {"detail": ...}
 };
 
-struct NoContent {};
+// 204 after a delete; the user as it was goes to the audit trail, not the client.
+struct NoContent {
+  domain::User removed;
+};
 
 struct Redirect {
   std::string location;

@@ -13,7 +13,7 @@ Problem store_failure(const StoreError& error, const FailureSink& sink) {
       const bool busy = error.kind == StoreError::Kind::kBusy;
       if (sink.metrics != nullptr) sink.metrics->count_database_error(busy ? "busy" : "unavailable");
       observability::log_warning("database unavailable", {{"detail", error.detail}, {"request_id", sink.request_id}});
-      return Problem{Status::service_unavailable, "Service temporarily unavailable, try again later.", false, true};
+      return Problem{Status::service_unavailable, "Service temporarily unavailable, try again later.", false, 1};
     }
     case StoreError::Kind::kDniTaken:
     case StoreError::Kind::kInternal: break;

@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 #include <vector>
 
+#include "api/messages.hpp"
 #include "api/request_body.hpp"
 #include "domain/messages.hpp"
 #include "domain/text.hpp"
@@ -51,7 +52,7 @@ Answer UserHandlers::root(std::string_view default_host) const {
   if (host.empty()) host = default_host;
   const auto authority = boost::urls::parse_authority(host);
   if (!authority || authority->has_userinfo()) {
-    return {Problem{Status::bad_request, "Invalid Host header."}, Page::kRoot, std::nullopt};
+    return {Problem{Status::bad_request, std::string(kInvalidHostMessage)}, Page::kRoot, std::nullopt};
   }
   return {RootLinks{fmt::format("http://{}/api/users/", host)}, Page::kRoot, std::nullopt};
 }
@@ -125,7 +126,7 @@ asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
   if (method == verb::delete_) {
     auto removed = co_await store_.remove(*id);
     if (!removed) co_return Answer{failure(removed.error()), Page::kNone, std::nullopt};
-    co_return Answer{NoContent{}, Page::kNone, std::nullopt};
+    co_return Answer{NoContent{std::move(*removed)}, Page::kNone, std::nullopt};
   }
 
   auto user = co_await store_.find(*id);

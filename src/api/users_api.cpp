@@ -44,23 +44,51 @@ Outcome unrouted(const Route& route) {
 // One request: its route, its handler, its presenter.
 class Dispatch {
  public:
-  Dispatch(storage::UserStore& store, const ApiOptions& options, const http::Request& request, http::RequestInfo info)
+  Dispatch(storage::UserStore& store, const ApiOptions& options, const AccessControl& access,
+           const http::Request& request, http::RequestInfo info)
       : store_(store),
         options_(options),
+        access_(access),
         request_(request),
+        info_(info),
         failures_{options.metrics, info.request_id},
         handlers_(store, request, failures_) {}
 
   asio::awaitable<http::Response> respond() {
     const Route route = match_route(std::string_view(request_.target()));
-    auto answering = answer(route);
-    http::Response response = co_await std::move(answering);
+    Admission admission = access_.admit(route, request_, info_);
+    http::Response response;
+    if (admission.preflight) {
+      response = json_response(static_cast<Status>(admission.preflight->status), {}, {});
+      for (auto& header : admission.preflight->headers) response.message.set(header.name, header.value);
+    } else if (admission.refusal) {
+      auto presenting = present(Answer{std::move(*admission.refusal), page_of(route.kind), std::nullopt}, {});
+      response = co_await std::move(presenting);
+      access_.add_cors_headers(route, request_, response.message);
+    } else {
+      auto answering = answer(route, admission);
+      response = co_await std::move(answering);
+      access_.add_cors_headers(route, request_, response.message);
+    }
     response.route = route.name;
+    response.client = std::move(admission.client);
+    if (admission.principal) response.principal = admission.principal->name;
     co_return response;
   }
 
  private:
-  asio::awaitable<http::Response> answer(const Route& route) {
+  // The page a refusal is shown on when a browser asked for HTML.
+  static Page page_of(RouteKind kind) {
+    switch (kind) {
+      case RouteKind::kRoot: return Page::kRoot;
+      case RouteKind::kUserList: return Page::kList;
+      case RouteKind::kUserItem: return Page::kItem;
+      default: break;
+    }
+    return Page::kNone;
+  }
+
+  asio::awaitable<http::Response> answer(const Route& route, const Admission& admission) {
     const RouteSpec* spec = route_spec(route.kind);
     if (spec == nullptr) co_return present_json(unrouted(route), JsonContext{store_, options_.list_page_size, {}});
     const std::string_view method(request_.method_string());
@@ -72,7 +100,8 @@ class Dispatch {
       co_return co_await std::move(presenting);
     }
     if (spec->ops) {
-      const OpsOptions ops{options_.accepting_traffic, options_.readiness_timeout, options_.metrics_text};
+      const OpsOptions ops{options_.accepting_traffic, options_.readiness_timeout, options_.metrics_text,
+                           options_.not_ready};
       auto answering = answer_ops(route.kind, route.asset, store_, ops);
       auto outcome = co_await std::move(answering);
       // Their Allow header is only for the 405 above.
@@ -82,6 +111,7 @@ class Dispatch {
     }
     auto handling = handle_user_route(route);
     auto answer = co_await std::move(handling);
+    audit(answer.outcome, admission);
     auto presenting = present(std::move(answer), spec->allow);
     co_return co_await std::move(presenting);
   }
@@ -111,6 +141,28 @@ class Dispatch {
     co_return Answer{Problem{Status::not_found, std::string(kNotFoundMessage)}, Page::kNone, std::nullopt};
   }
 
+  // One line for every write that took effect: who changed which user.
+  void audit(const Outcome& outcome, const Admission& admission) const {
+    const verb method = request_.method();
+    std::string_view action;
+    const domain::User* user = nullptr;
+    if (const auto* body = std::get_if<UserBody>(&outcome); body != nullptr && method != verb::get &&
+                                                              method != verb::head) {
+      action = method == verb::post ? "create" : method == verb::put ? "update" : "partial_update";
+      user = &body->user;
+    } else if (const auto* removed = std::get_if<NoContent>(&outcome)) {
+      action = "delete";
+      user = &removed->removed;
+    }
+    if (user == nullptr) return;
+    observability::log_audit({{"action", action},
+                              {"user_id", user->id},
+                              {"dni", user->dni},
+                              {"principal", admission.principal ? admission.principal->name : "anonymous"},
+                              {"request_id", info_.request_id},
+                              {"client", admission.client}});
+  }
+
   [[nodiscard]] bool wants_html() const {
     const auto accept = request_[bhttp::field::accept];
     return negotiate({accept.data(), accept.size()}, std::string_view(request_.target())) == Representation::kHtml;
@@ -129,18 +181,21 @@ class Dispatch {
 
   storage::UserStore& store_;
   const ApiOptions& options_;
+  const AccessControl& access_;
   const http::Request& request_;
+  http::RequestInfo info_;
   FailureSink failures_;
   UserHandlers handlers_;
 };
 
 }  // namespace
 
-UsersApi::UsersApi(storage::UserStore& store, ApiOptions options) : store_(store), options_(std::move(options)) {}
+UsersApi::UsersApi(storage::UserStore& store, ApiOptions options)
+    : store_(store), options_(std::move(options)), access_(std::move(options_.access)) {}
 
 asio::awaitable<http::Response> UsersApi::handle(http::Request request, http::RequestInfo info) {
   try {
-    Dispatch dispatch(store_, options_, request, info);
+    Dispatch dispatch(store_, options_, access_, request, info);
     auto responding = dispatch.respond();
     co_return co_await std::move(responding);
   } catch (const std::exception& e) {

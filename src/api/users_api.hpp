@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "api/access.hpp"
 #include "http/server.hpp"
 #include "observability/metrics.hpp"
 #include "storage/user_store.hpp"
@@ -30,8 +31,12 @@ struct ApiOptions {
   std::chrono::milliseconds readiness_timeout{1000};
   // The body of /metrics.
   std::function<std::string()> metrics_text = [] { return std::string(); };
+  // Why /readyz must answer 503 besides the database; empty: nothing.
+  std::function<std::string()> not_ready;
   // Where database errors are counted; may be null.
   observability::Metrics* metrics = nullptr;
+  // Credentials, scopes, throttles, hosts and origins; all off by default.
+  AccessOptions access;
 };
 
 class UsersApi {
@@ -44,6 +49,7 @@ class UsersApi {
  private:
   storage::UserStore& store_;
   ApiOptions options_;
+  AccessControl access_;
 };
 
 }  // namespace users::api

@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "api/route_table.hpp"
+#include "app/access.hpp"
 #include "api/users_api.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
@@ -100,7 +101,23 @@ boost::json::object describe(const config::Config& config) {
       {"request_timeout_ms", limits.request_timeout.count()},
       {"write_timeout_ms", limits.write_timeout.count()},
       {"shutdown_timeout_ms", limits.drain_timeout.count()},
+      {"auth_mode", config::auth_mode_name(config.access.auth_mode)},
+      {"allowed_hosts", config.access.allowed_hosts},
   };
+  const auto& access = config.access;
+  // Paths, URLs and rates only: a tokens file holds hashes, but its path is
+  // all the log needs.
+  for (const auto& [key, value] : {std::pair{"api_tokens_file", &access.api_tokens_file},
+                                   std::pair{"jwt_jwks_file", &access.jwt_jwks_file},
+                                   std::pair{"jwt_jwks_url", &access.jwt_jwks_url},
+                                   std::pair{"jwt_issuer", &access.jwt_issuer},
+                                   std::pair{"jwt_audience", &access.jwt_audience},
+                                   std::pair{"throttle_rate", &access.throttle_rate},
+                                   std::pair{"throttle_anon_rate", &access.throttle_anon_rate},
+                                   std::pair{"trusted_proxies", &access.trusted_proxies},
+                                   std::pair{"cors_allowed_origins", &access.cors_allowed_origins}}) {
+    if (!value->empty()) fields[key] = *value;
+  }
   if (const auto* postgres = std::get_if<config::PostgresDatabase>(&config.database)) {
     fields["database_pool_size"] = postgres->pool_size;
     fields["database_pool_timeout_ms"] = postgres->pool_timeout.count();
@@ -150,6 +167,13 @@ bool is_routine(const http::Exchange& exchange) {
          (exchange.route == "/healthz" || exchange.route == "/readyz" || exchange.route == "/metrics");
 }
 
+// "192.0.2.1:5000" -> "192.0.2.1", for requests the API never saw (the
+// server's own 400s), whose client is the peer.
+std::string_view address_of(std::string_view peer) {
+  const auto colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+
 void record(observability::Metrics& metrics, const http::Exchange& exchange) {
   metrics.observe_request(exchange.route, exchange.method, exchange.status, exchange.duration);
   const auto level = is_routine(exchange) ? log::Level::kDebug : log::Level::kInfo;
@@ -157,7 +181,9 @@ void record(observability::Metrics& metrics, const http::Exchange& exchange) {
   log::log_access(
       level, log::AccessRecord{exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
                                std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
-                               exchange.request_id});
+                               exchange.request_id,
+                               exchange.client.empty() ? address_of(exchange.peer) : exchange.client,
+                               exchange.principal});
 }
 
 // What the API needs from the process: readiness, and the metrics with the
@@ -192,13 +218,26 @@ http::ServerEvents server_events(observability::Metrics& metrics) {
 // which the last log lines must be out: SHUTDOWN_TIMEOUT after the signal
 // (after SHUTDOWN_DELAY), so a stdout nobody reads cannot keep the process alive.
 std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, http::Server& server,
-                                                       std::atomic<bool>& accepting) {
+                                                       std::atomic<bool>& accepting, auth::Authenticator* authenticator) {
   boost::asio::io_context control;
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+  // SIGHUP re-reads the credentials (a rotated tokens file, new JWT keys)
+  // without a restart; with AUTH_MODE=none it is only logged.
+  boost::asio::signal_set hangups(control, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangups.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      log::log_info("reloading credentials", {{"auth_mode", config::auth_mode_name(config.access.auth_mode)}});
+      if (authenticator != nullptr) authenticator->reload();
+      await_hangup();
+    });
+  };
+  await_hangup();
   boost::asio::steady_timer delay(control);
-  auto begin_drain = [&server, &signals] {
+  auto begin_drain = [&server, &signals, &hangups] {
     log::log_info("draining", {{"open_connections", server.open_connections()}});
     signals.cancel();
+    hangups.cancel();
     server.shutdown();
   };
   auto logs_deadline = std::chrono::steady_clock::time_point::max();
@@ -240,6 +279,12 @@ int serve(const config::Config& config) {
   raise_descriptor_limit();
   log::log_info("starting", describe(config));
 
+  auto access = make_access(config.access);
+  if (!access) {
+    print_config_error(access.error().variable, access.error().message);
+    return kExitBadConfig;
+  }
+
   auto store = open_store(config);
   if (!store) {
     print_config_error("DATABASE_URL", store.error());
@@ -250,7 +295,13 @@ int serve(const config::Config& config) {
   std::atomic<bool> accepting{true};
   http::Server* server_ptr = nullptr;
 
-  api::UsersApi api(**store, api_options(accepting, metrics, server_ptr));
+  auto options = api_options(accepting, metrics, server_ptr);
+  auth::Authenticator* authenticator = access->authenticator.get();
+  if (authenticator != nullptr) {
+    options.not_ready = [authenticator] { return authenticator->not_ready().value_or(std::string()); };
+  }
+  options.access = std::move(access->options);
+  api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
   http::Server server(
@@ -265,7 +316,7 @@ int serve(const config::Config& config) {
 
   server.start();
   log::log_info("listening", {{"host", config.host}, {"port", server.port()}, {"threads", config.threads}});
-  const auto logs_deadline = wait_for_signals(config, server, accepting);
+  const auto logs_deadline = wait_for_signals(config, server, accepting, authenticator);
   server.wait();
   // SQLite: the writer thread commits what is queued, then the database
   // closes. PostgreSQL: the start-up thread stops, the connections close.

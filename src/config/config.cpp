@@ -235,7 +235,81 @@ Resolved resolve_limits(const RawSettings& raw, Config& config) {
   });
 }
 
+// A whole number of seconds, for the JWT settings (JWT_LEEWAY may be 0).
+boost::system::result<std::chrono::seconds, ConfigError> parse_whole_seconds(std::string_view variable,
+                                                                             std::string_view text,
+                                                                             std::int64_t min) {
+  auto seconds = parse_integer<std::int64_t>(variable, text, min, 86400, "a whole number of seconds");
+  if (!seconds) return seconds.error();
+  return std::chrono::seconds(*seconds);
+}
+
+// JWT mode: exactly one key source, both claims to check, https for a URL.
+Resolved resolve_jwt(const RawSettings& raw, Access& access) {
+  access.jwt_jwks_file = raw.jwt_jwks_file;
+  access.jwt_jwks_url = raw.jwt_jwks_url;
+  access.jwt_jwks_ca_file = raw.jwt_jwks_ca_file;
+  access.jwt_issuer = raw.jwt_issuer;
+  access.jwt_audience = raw.jwt_audience;
+  if (!raw.jwt_jwks_refresh.empty()) {
+    auto refresh = parse_whole_seconds("JWT_JWKS_REFRESH", raw.jwt_jwks_refresh, 10);
+    if (!refresh) return refresh.error();
+    access.jwt_jwks_refresh = *refresh;
+  }
+  if (!raw.jwt_leeway.empty()) {
+    auto leeway = parse_whole_seconds("JWT_LEEWAY", raw.jwt_leeway, 0);
+    if (!leeway) return leeway.error();
+    access.jwt_leeway = *leeway;
+  }
+  if (access.auth_mode != AuthMode::kJwt) return {};
+  if (access.jwt_jwks_file.empty() == access.jwt_jwks_url.empty()) {
+    return ConfigError{"JWT_JWKS_URL", "AUTH_MODE=jwt needs JWT_JWKS_URL or JWT_JWKS_FILE (one of them)"};
+  }
+  if (!access.jwt_jwks_url.empty() && !access.jwt_jwks_url.starts_with("https://")) {
+    return ConfigError{"JWT_JWKS_URL", "must be an https:// URL (keys fetched over plain HTTP could be forged)"};
+  }
+  if (access.jwt_issuer.empty()) return ConfigError{"JWT_ISSUER", "AUTH_MODE=jwt needs the issuer to accept"};
+  if (access.jwt_audience.empty()) return ConfigError{"JWT_AUDIENCE", "AUTH_MODE=jwt needs the audience to accept"};
+  return {};
+}
+
+// AUTH_MODE and what it needs, then the lists the api layer parses.
+Resolved resolve_access(const RawSettings& raw, Config& config) {
+  auto& access = config.access;
+  if (!raw.auth_mode.empty()) {
+    if (raw.auth_mode == "none") {
+      access.auth_mode = AuthMode::kNone;
+    } else if (raw.auth_mode == "token") {
+      access.auth_mode = AuthMode::kToken;
+    } else if (raw.auth_mode == "jwt") {
+      access.auth_mode = AuthMode::kJwt;
+    } else {
+      return ConfigError{"AUTH_MODE", fmt::format("\"{}\" is not one of none, token, jwt", raw.auth_mode)};
+    }
+  }
+  access.api_tokens_file = raw.api_tokens_file;
+  if (access.auth_mode == AuthMode::kToken && access.api_tokens_file.empty()) {
+    return ConfigError{"API_TOKENS_FILE", "AUTH_MODE=token needs the file of tokens"};
+  }
+  if (auto jwt = resolve_jwt(raw, access); !jwt) return jwt.error();
+  access.throttle_rate = raw.throttle_rate;
+  access.throttle_anon_rate = raw.throttle_anon_rate;
+  access.trusted_proxies = raw.trusted_proxies;
+  if (!raw.allowed_hosts.empty()) access.allowed_hosts = raw.allowed_hosts;
+  access.cors_allowed_origins = raw.cors_allowed_origins;
+  return {};
+}
+
 }  // namespace
+
+std::string_view auth_mode_name(AuthMode mode) {
+  switch (mode) {
+    case AuthMode::kToken: return "token";
+    case AuthMode::kJwt: return "jwt";
+    case AuthMode::kNone: break;
+  }
+  return "none";
+}
 
 boost::system::result<Database, std::string> parse_database_url(std::string_view url) {
   // Before Boost.URL: libpq accepts what it would refuse, such as several
@@ -262,7 +336,8 @@ std::string redact_database_url(std::string_view url) {
 
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
   Config config;
-  for (const auto& part : {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits}) {
+  for (const auto& part : {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits,
+                            resolve_access}) {
     if (auto resolved = part(raw, config); !resolved) return resolved.error();
   }
   return config;

@@ -36,6 +36,32 @@ struct PostgresDatabase {
 
 using Database = std::variant<SqliteDatabase, PostgresDatabase>;
 
+enum class AuthMode { kNone, kToken, kJwt };
+
+// Who may call the API, and how often. AUTH_MODE=none (the default) is the
+// reference's open API; the other settings then only add host, origin and
+// rate checks an operator asks for. The lists (rates, proxies, hosts,
+// origins) are kept as written and parsed by the layer that applies them
+// (api/), when the app is built, before the listener opens.
+struct Access {
+  AuthMode auth_mode = AuthMode::kNone;
+  std::string api_tokens_file;
+  std::string jwt_jwks_file;
+  std::string jwt_jwks_url;  // https only
+  std::string jwt_jwks_ca_file;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::chrono::seconds jwt_jwks_refresh{300};
+  std::chrono::seconds jwt_leeway{30};
+  std::string throttle_rate;       // per principal; empty: off
+  std::string throttle_anon_rate;  // per client address; empty: off
+  std::string trusted_proxies;     // CIDRs; empty: none
+  std::string allowed_hosts = "*";
+  std::string cors_allowed_origins;  // empty: no CORS headers
+};
+
+std::string_view auth_mode_name(AuthMode mode);
+
 struct Config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8000;
@@ -54,6 +80,7 @@ struct Config {
   // Users SQLite keeps in memory for GET of one user (256 bytes each); 0: off.
   std::size_t sqlite_cache_users = 16384;
   http::Limits limits;
+  Access access;
 };
 
 // A setting that cannot be used, named as the user would set it.
@@ -90,6 +117,20 @@ struct RawSettings {
   std::string request_timeout;
   std::string write_timeout;
   std::string shutdown_timeout;
+  std::string auth_mode;
+  std::string api_tokens_file;
+  std::string jwt_jwks_file;
+  std::string jwt_jwks_url;
+  std::string jwt_jwks_ca_file;
+  std::string jwt_jwks_refresh;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string jwt_leeway;
+  std::string throttle_rate;
+  std::string throttle_anon_rate;
+  std::string trusted_proxies;
+  std::string allowed_hosts;
+  std::string cors_allowed_origins;
 };
 
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw);

@@ -41,6 +41,14 @@ namespace {
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
+// Django's answer to a Host it will not serve, and ours to a missing or doubled one.
+constexpr std::string_view kInvalidHost = "Invalid host header.";
+
+bool has_one_host(const Request& request) {
+  const auto hosts = request.count(bhttp::field::host);
+  return hosts == 1 || (hosts == 0 && request.version() < 11);
+}
+
 using ListHook = boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
 }  // namespace
@@ -208,6 +216,14 @@ asio::awaitable<bool> Server::Impl::read_request(Connection& connection,
   if (!header_ec && parser.get().count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
     header_ec = bhttp::error::bad_transfer_encoding;
   }
+  // RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host, and no request
+  // may have two (which one a proxy and we each read would differ).
+  if (!header_ec && !has_one_host(parser.get())) {
+    connection.stream.expires_after(limits.write_timeout);
+    const auto refused = error_message(bhttp::status::bad_request, kInvalidHost, parser.get().version());
+    co_await bhttp::async_write(connection.stream, refused, kAwaitable);
+    co_return false;
+  }
   if (!header_ec && !parser.is_done()) {
     const auto expect = parser.get()[bhttp::field::expect];
     if (beast::iequals(expect, "100-continue")) {
@@ -256,7 +272,7 @@ void Server::Impl::report(InFlight& in_flight, const Response& response, std::ui
   in_flight.reported = true;
   events.exchange(Exchange{in_flight.method, in_flight.target, response.route, response.message.result_int(),
                            body_bytes, std::chrono::steady_clock::now() - in_flight.started, in_flight.peer,
-                           in_flight.request_id});
+                           in_flight.request_id, response.client, response.principal});
 }
 
 // Writes one response.

@@ -50,6 +50,11 @@ struct Response {
   std::unique_ptr<BodyStream> stream;
   // A fixed label for logs and metrics (a route template, never the raw path).
   std::string_view route = "other";
+  // Whom the handler took the request to come from, for the access log: the
+  // client's address (behind trusted proxies, not the peer's) and the
+  // authenticated principal; empty when unknown.
+  std::string client;
+  std::string principal;
 };
 
 // What the server knows of a request besides its message, for the handler's
@@ -80,6 +85,8 @@ struct Exchange {
   std::chrono::nanoseconds duration{0};
   std::string_view peer;
   std::string_view request_id;
+  std::string_view client;     // Response::client, or the peer's address
+  std::string_view principal;  // Response::principal
 };
 
 // Hooks for logs and metrics, called on the IO thread; the server itself

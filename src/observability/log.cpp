@@ -74,6 +74,8 @@ std::string_view level_label(Level level) {
   return "INFO ";
 }
 
+void write_line(Level level, std::string_view message, const boost::json::object& fields);
+
 }  // namespace
 
 std::optional<Level> parse_level(std::string_view name) {
@@ -116,6 +118,16 @@ bool log_enabled(Level level) {
 
 void log(Level level, std::string_view message, const boost::json::object& fields) {
   if (!log_enabled(level)) return;
+  write_line(level, message, fields);
+}
+
+void log_audit(const boost::json::object& fields) {
+  write_line(Level::kInfo, "audit", fields);
+}
+
+namespace {
+
+void write_line(Level level, std::string_view message, const boost::json::object& fields) {
   auto& line = line_buffer();
   if (format_setting().load(std::memory_order_relaxed) == Format::kText) {
     append_timestamp(line);
@@ -156,6 +168,8 @@ void log(Level level, std::string_view message, const boost::json::object& field
   enqueue_log_line(line);
 }
 
+}  // namespace
+
 void log_access(Level level, const AccessRecord& record) {
   if (!log_enabled(level)) return;
   auto& line = line_buffer();
@@ -173,6 +187,12 @@ void log_access(Level level, const AccessRecord& record) {
     append_text_value(line, record.peer);
     line += " request_id=";
     append_text_value(line, record.request_id);
+    line += " client=";
+    append_text_value(line, record.client);
+    if (!record.principal.empty()) {
+      line += " principal=";
+      append_text_value(line, record.principal);
+    }
     if (path_cut) line += " path_truncated=true";
   } else {
     line += R"({"time":")";
@@ -188,6 +208,12 @@ void log_access(Level level, const AccessRecord& record) {
     append_log_string(line, record.peer, kMaxLoggedValueBytes);
     line += R"(,"request_id":)";
     append_log_string(line, record.request_id, kMaxLoggedValueBytes);
+    line += R"(,"client":)";
+    append_log_string(line, record.client, kMaxLoggedValueBytes);
+    if (!record.principal.empty()) {
+      line += R"(,"principal":)";
+      append_log_string(line, record.principal, kMaxLoggedValueBytes);
+    }
     if (path_cut) line += R"(,"path_truncated":true)";
     line += '}';
   }

@@ -49,6 +49,11 @@ inline void log_error(std::string_view message, const boost::json::object& field
   log(Level::kError, message, fields);
 }
 
+// One successful write, as "msg":"audit" at level info. Written whatever
+// LOG_LEVEL says: raising the level to quiet the access log must not erase
+// the record of who changed what.
+void log_audit(const boost::json::object& fields);
+
 // One answered request, for the access log.
 struct AccessRecord {
   std::string_view method;
@@ -59,6 +64,8 @@ struct AccessRecord {
   std::chrono::microseconds duration{0};
   std::string_view peer;
   std::string_view request_id;
+  std::string_view client;     // the address the request is attributed to
+  std::string_view principal;  // who authenticated; empty: no one
 };
 
 // The hot path: formats without building a JSON document.

@@ -61,7 +61,8 @@ class UserStore {
   // Applies the fields that are set; kNotFound or kDniTaken otherwise.
   virtual boost::asio::awaitable<StoreResult<domain::User>> update(domain::UserId id, domain::UserChanges changes) = 0;
 
-  virtual boost::asio::awaitable<StoreResult<void>> remove(domain::UserId id) = 0;
+  // The user as it was, for the audit trail; kNotFound when there was none.
+  virtual boost::asio::awaitable<StoreResult<domain::User>> remove(domain::UserId id) = 0;
 
   // A trivial round trip, for readiness.
   virtual boost::asio::awaitable<StoreResult<void>> ping() = 0;

@@ -124,7 +124,11 @@ TYPED_TEST_P(UserStoreContract, CreatesFindsUpdatesAndRemoves) {
   EXPECT_EQ(updated->dni, "123");
   EXPECT_EQ(updated->name, "Bea");
 
-  EXPECT_TRUE(this->run(store.remove(created->id)));
+  auto removed = this->run(store.remove(created->id));
+  ASSERT_TRUE(removed) << removed.error().detail;
+  EXPECT_EQ(removed->id, created->id);
+  EXPECT_EQ(removed->dni, "123");
+  EXPECT_EQ(removed->name, "Bea");
   auto gone = this->run(store.find(created->id));
   ASSERT_TRUE(gone);
   EXPECT_FALSE(gone->has_value());

@@ -173,13 +173,13 @@ class Store final : public PostgresStore {
     co_return user_at(result->get(), 0);
   }
 
-  asio::awaitable<StoreResult<void>> remove(UserId id) override {
+  asio::awaitable<StoreResult<User>> remove(UserId id) override {
     const IntText id_text(id);
     const std::array params{id_text.c_str()};
     auto result = co_await run(kDeleteUser, params);
     if (!result) co_return result.error();
-    if (std::string_view(PQcmdTuples(result->get())) == "0") co_return StoreError{Kind::kNotFound, {}};
-    co_return StoreResult<void>{};
+    if (PQntuples(result->get()) == 0) co_return StoreError{Kind::kNotFound, {}};
+    co_return user_at(result->get(), 0);
   }
 
   asio::awaitable<StoreResult<void>> ping() override {

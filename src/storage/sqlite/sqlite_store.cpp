@@ -37,7 +37,7 @@ constexpr std::string_view kPing = "SELECT 1";
 constexpr std::string_view kInsertUser = "INSERT INTO api_user (dni, name) VALUES (?1, ?2) RETURNING id";
 constexpr std::string_view kUpdateUser =
     "UPDATE api_user SET dni = coalesce(?2, dni), name = coalesce(?3, name) WHERE id = ?1 RETURNING id, dni, name";
-constexpr std::string_view kDeleteUser = "DELETE FROM api_user WHERE id = ?1";
+constexpr std::string_view kDeleteUser = "DELETE FROM api_user WHERE id = ?1 RETURNING id, dni, name";
 constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
@@ -168,14 +168,12 @@ class SqliteStore final : public UserStore {
     co_return co_await std::move(queued);
   }
 
-  asio::awaitable<StoreResult<void>> remove(UserId id) override {
+  asio::awaitable<StoreResult<User>> remove(UserId id) override {
     WriteJob job;
     job.op = WriteJob::Op::kRemove;
     job.id = id;
     auto queued = submit(std::move(job));
-    auto result = co_await std::move(queued);
-    if (!result) co_return result.error();
-    co_return StoreResult<void>{};
+    co_return co_await std::move(queued);
   }
 
   asio::awaitable<StoreResult<void>> ping() override {
@@ -389,10 +387,10 @@ class SqliteStore final : public UserStore {
       case WriteJob::Op::kRemove: {
         Statement::Run run(writer_.remove);
         run.bind(1, job.id);
-        auto done = run.step();
-        if (!done) return done.error().to_store_error();
-        if (sqlite3_changes(writer_.db.handle()) == 0) return StoreError{StoreError::Kind::kNotFound, {}};
-        return User{job.id, {}, {}};
+        auto row = run.step();
+        if (!row) return row.error().to_store_error();
+        if (!*row) return StoreError{StoreError::Kind::kNotFound, {}};
+        return User{run.column_int64(0), std::string(run.column_text(1)), std::string(run.column_text(2))};
       }
     }
     return StoreError{StoreError::Kind::kInternal, "unknown write"};
