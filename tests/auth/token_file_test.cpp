@@ -8,7 +8,7 @@ namespace users::auth {
 namespace {
 
 std::string digest() {
-  return std::string(64, 'a');
+  return std::string().append(64, 'a');
 }
 
 TEST(TokenFileScopes, ReadWriteAndBothAreKnown) {
