@@ -75,7 +75,13 @@ boost::system::result<PkeyPtr, std::string> rsa_key(const boost::json::object& j
       OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get()) != 1) {
     return "cannot build the key: " + openssl_error();
   }
-  return from_data("RSA", builder.get());
+  auto key = from_data("RSA", builder.get());
+  if (!key) return key;
+  // SP 800-56B's public key checks: an even or tiny exponent (e = 1 makes
+  // every message its own signature) or a modulus with small factors.
+  const std::unique_ptr<EVP_PKEY_CTX, CtxDeleter> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key->get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) return "not a sound RSA public key: " + openssl_error();
+  return key;
 }
 
 boost::system::result<PkeyPtr, std::string> p256_key(const boost::json::object& jwk) {

@@ -25,6 +25,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -89,7 +90,7 @@ struct JwksFetcher::Impl {
     });
   }
 
-  void record_failure(std::string why) {
+  void record_failure(const std::string& why) {
     {
       const std::lock_guard lock(failure_mutex);
       failure = why;
@@ -173,17 +174,26 @@ struct JwksFetcher::Impl {
     }
     // No TLS close_notify exchange: the whole body has arrived (length or
     // chunked framing), and a server slow to answer it must not hold the loop.
-    co_return Body{boost::system::in_place_value, std::move(parser.release().body())};
+    auto message = parser.release();
+    co_return Body{boost::system::in_place_value, std::move(message.body())};
   }
 
   asio::awaitable<void> run() {
     while (true) {
       wake = false;
-      auto body = co_await fetch();
+      Body body = failed("the fetch failed unexpectedly");
+      // Nothing in a fetch is expected to throw (errors are values); should
+      // something (memory), the loop must go on, or the keys would never
+      // refresh again.
+      try {
+        body = co_await fetch();
+      } catch (const std::exception& e) {
+        body = failed(fmt::format("{}: {}", options.url, e.what()));
+      }
       if (body) {
         record_body(std::move(*body));
       } else {
-        record_failure(std::move(body.error()));
+        record_failure(body.error());
       }
       fetches.fetch_add(1, std::memory_order_release);
       // Until the first success, retry sooner than the refresh interval

@@ -22,7 +22,7 @@ struct FetcherOptions {
   std::chrono::seconds unknown_kid_interval{60};
   // One fetch, from the DNS lookup to the last byte.
   std::chrono::milliseconds timeout{10000};
-  std::size_t max_bytes = 1024 * 1024;
+  std::size_t max_bytes = std::size_t{1024} * 1024;
   Events events;
 };
 

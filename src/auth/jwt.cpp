@@ -4,6 +4,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
@@ -99,10 +100,10 @@ std::optional<std::chrono::system_clock::time_point> numeric_date(const boost::j
 bool audience_matches(const boost::json::value& aud, std::string_view audience) {
   if (aud.is_string()) return aud.get_string() == audience;
   if (!aud.is_array()) return false;
-  for (const auto& entry : aud.get_array()) {
-    if (entry.is_string() && entry.get_string() == audience) return true;
-  }
-  return false;
+  const auto& list = aud.get_array();
+  return std::any_of(list.begin(), list.end(), [&](const boost::json::value& entry) {
+    return entry.is_string() && entry.get_string() == audience;
+  });
 }
 
 std::optional<Scopes> scopes_of(const object& claims) {

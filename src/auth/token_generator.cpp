@@ -14,7 +14,8 @@ namespace users::auth {
 boost::system::result<NewToken, std::string> generate_token(std::string_view name, std::string_view scopes) {
   const bool printable = std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '#'; });
   if (name.empty() || !printable) {
-    return {boost::system::in_place_error, "NAME must be printable ASCII without spaces or '#' (it is the token file's first field)"};
+    return {boost::system::in_place_error,
+            "NAME must be printable ASCII without spaces or '#' (it is the token file's first field)"};
   }
   if (auto parsed = parse_token_file_scopes(scopes); !parsed) return {boost::system::in_place_error, parsed.error()};
   // 256 bits: guessing is hopeless, and the file's fast SHA-256 (no salt, no

@@ -56,10 +56,12 @@ std::string bearer(const TestKey& key) {
 
 class JwksUrl : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { identity_ = new testing::TlsIdentity(testing::make_tls_identity()); }
-  static void TearDownTestSuite() { delete identity_; }
+  static const testing::TlsIdentity& identity() {
+    static const testing::TlsIdentity made = testing::make_tls_identity();
+    return made;
+  }
 
-  JwksUrl() : server_(*identity_), ca_file_(identity_->ca_pem) {}
+  JwksUrl() : server_(identity()), ca_file_(identity().ca_pem) {}
 
   FetcherOptions options(seconds refresh = seconds{300}) {
     FetcherOptions out;
@@ -78,7 +80,6 @@ class JwksUrl : public ::testing::Test {
     return std::make_unique<JwtAuthenticator>(JwtPolicy{"iss", "aud", seconds{30}}, std::move(*fetcher), Events{});
   }
 
-  static testing::TlsIdentity* identity_;
   HttpsServer server_;
   TempFile ca_file_;
   Recorded recorded_;
@@ -86,7 +87,6 @@ class JwksUrl : public ::testing::Test {
   TestKey first_ = testing::make_ec_key("first");
   TestKey second_ = testing::make_ed25519_key("second");
 };
-testing::TlsIdentity* JwksUrl::identity_ = nullptr;
 
 TEST_F(JwksUrl, PlainHttpIsRefusedAtConstruction) {
   auto settings = options();

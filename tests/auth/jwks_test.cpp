@@ -69,6 +69,14 @@ TEST(Jwks, AShortRsaModulusIsAnError) {
   EXPECT_NE(parsed.error().find("2048"), std::string::npos) << parsed.error();
 }
 
+TEST(Jwks, AnRsaExponentOfOneIsAnError) {
+  auto jwk = testing::make_rsa_key("weak").jwk;
+  jwk["e"] = "AQ";  // 1
+  const auto parsed = parse_jwks(set_of({jwk}));
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().find("keys[0]"), std::string::npos) << parsed.error();
+}
+
 TEST(Jwks, AKidUsedTwiceIsAnError) {
   const auto a = testing::make_ed25519_key("same");
   const auto b = testing::make_ed25519_key("same");

@@ -12,7 +12,7 @@ namespace {
 using std::chrono::seconds;
 using testing::TestKey;
 
-const std::chrono::system_clock::time_point kNow{seconds{1'800'000'000}};
+constexpr std::chrono::system_clock::time_point kNow{seconds{1'800'000'000}};
 constexpr std::int64_t kNowSeconds = 1'800'000'000;
 
 boost::json::object claims(std::int64_t exp_in = 600) {
@@ -21,25 +21,23 @@ boost::json::object claims(std::int64_t exp_in = 600) {
 }
 
 // Keys are slow to make (RSA especially): once for the whole suite.
+struct SuiteKeys {
+  TestKey rsa = testing::make_rsa_key("rsa-1");
+  TestKey ec = testing::make_ec_key("ec-1");
+  TestKey ed = testing::make_ed25519_key("ed-1");
+  std::shared_ptr<const Jwks> keys = *parse_jwks(testing::jwks_of({&rsa, &ec, &ed}));
+};
+
 class Jwt : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    rsa_ = new TestKey(testing::make_rsa_key("rsa-1"));
-    ec_ = new TestKey(testing::make_ec_key("ec-1"));
-    ed_ = new TestKey(testing::make_ed25519_key("ed-1"));
-    auto parsed = parse_jwks(testing::jwks_of({rsa_, ec_, ed_}));
-    ASSERT_TRUE(parsed) << parsed.error();
-    keys_ = new std::shared_ptr<const Jwks>(*parsed);
+  static const SuiteKeys& suite() {
+    static const SuiteKeys keys;
+    return keys;
   }
-  static void TearDownTestSuite() {
-    delete rsa_;
-    delete ec_;
-    delete ed_;
-    delete keys_;
-  }
+  static JwtPolicy policy() { return {"https://issuer.example/", "users-api", seconds{30}}; }
 
   static boost::system::result<VerifiedJwt, JwtError> verify(std::string_view token) {
-    return verify_jwt(token, **keys_, policy_, kNow);
+    return verify_jwt(token, *suite().keys, policy(), kNow);
   }
   static JwtError error_of(std::string_view token) {
     const auto result = verify(token);
@@ -47,16 +45,10 @@ class Jwt : public ::testing::Test {
     return result ? JwtError::kMalformed : result.error();
   }
 
-  static TestKey* rsa_;
-  static TestKey* ec_;
-  static TestKey* ed_;
-  static std::shared_ptr<const Jwks>* keys_;
-  static inline const JwtPolicy policy_{"https://issuer.example/", "users-api", seconds{30}};
+  const TestKey* rsa_ = &suite().rsa;
+  const TestKey* ec_ = &suite().ec;
+  const TestKey* ed_ = &suite().ed;
 };
-TestKey* Jwt::rsa_ = nullptr;
-TestKey* Jwt::ec_ = nullptr;
-TestKey* Jwt::ed_ = nullptr;
-std::shared_ptr<const Jwks>* Jwt::keys_ = nullptr;
 
 TEST_F(Jwt, ValidTokensOfEachAlgGiveSubAndScopes) {
   for (const TestKey* key : {rsa_, ec_, ed_}) {
@@ -149,7 +141,7 @@ TEST_F(Jwt, AKeysOwnAlgMustMatch) {
   jwk["alg"] = "ES384";
   const auto keys = parse_jwks(boost::json::serialize(boost::json::object{{"keys", boost::json::array{jwk}}}));
   ASSERT_TRUE(keys) << keys.error();
-  const auto result = verify_jwt(testing::sign_jwt(*ec_, claims()), **keys, policy_, kNow);
+  const auto result = verify_jwt(testing::sign_jwt(*ec_, claims()), **keys, policy(), kNow);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error(), JwtError::kKeyMismatch);
 }
@@ -186,7 +178,7 @@ TEST_F(Jwt, NoKidIsFineWhenTheSetHoldsOneKey) {
   const auto keys = parse_jwks(boost::json::serialize(boost::json::object{{"keys", boost::json::array{jwk}}}));
   ASSERT_TRUE(keys) << keys.error();
   const auto token = testing::sign_jwt(*ed_, R"({"alg":"EdDSA"})", boost::json::serialize(claims()));
-  EXPECT_TRUE(verify_jwt(token, **keys, policy_, kNow));
+  EXPECT_TRUE(verify_jwt(token, **keys, policy(), kNow));
 }
 
 TEST_F(Jwt, MalformedBase64IsRejected) {

@@ -7,7 +7,9 @@
 namespace users::auth {
 namespace {
 
-const std::string kDigest(64, 'a');
+std::string digest() {
+  return std::string().append(64, 'a');
+}
 
 TEST(TokenFileScopes, ReadWriteAndBothAreKnown) {
   EXPECT_EQ(*parse_token_file_scopes("users:read"), kRead);
@@ -31,7 +33,7 @@ TEST(JwtScopes, UnknownScopesAreLeftOut) {
 }
 
 TEST(TokenFile, GoodLinesCommentsAndBlankLines) {
-  const std::string text = "# clients\n\nreporting users:read " + kDigest +
+  const std::string text = "# clients\n\nreporting users:read " + digest() +
                            "  # the nightly report\n"
                            "   \t\n"
                            "admin\tusers:read,users:write\t" +
@@ -54,11 +56,11 @@ TEST(TokenFile, AnEmptyFileHoldsNoTokens) {
 }
 
 TEST(TokenFile, AMalformedLineIsNamedByFileAndNumber) {
-  const auto entries = parse_token_file("# one\nok users:read " + kDigest + "\njust-a-name\n", "/etc/tokens");
+  const auto entries = parse_token_file("# one\nok users:read " + digest() + "\njust-a-name\n", "/etc/tokens");
   ASSERT_FALSE(entries);
   EXPECT_EQ(entries.error().rfind("/etc/tokens:3: ", 0), 0U) << entries.error();
   EXPECT_NE(entries.error().find("NAME SCOPES SHA256"), std::string::npos);
-  EXPECT_FALSE(parse_token_file("a users:read " + kDigest + " extra\n", "f"));
+  EXPECT_FALSE(parse_token_file("a users:read " + digest() + " extra\n", "f"));
 }
 
 TEST(TokenFile, BadHexIsAnError) {
@@ -72,14 +74,14 @@ TEST(TokenFile, BadHexIsAnError) {
 }
 
 TEST(TokenFile, BadScopesAreAnError) {
-  const auto entries = parse_token_file("name users:delete " + kDigest, "t");
+  const auto entries = parse_token_file("name users:delete " + digest(), "t");
   ASSERT_FALSE(entries);
   EXPECT_EQ(entries.error().rfind("t:1: ", 0), 0U);
   EXPECT_NE(entries.error().find("users:delete"), std::string::npos);
 }
 
 TEST(TokenFile, ANameUsedTwiceIsAnError) {
-  const auto entries = parse_token_file("a users:read " + kDigest + "\na users:write " + std::string(64, 'b'), "t");
+  const auto entries = parse_token_file("a users:read " + digest() + "\na users:write " + std::string(64, 'b'), "t");
   ASSERT_FALSE(entries);
   EXPECT_EQ(entries.error().rfind("t:2: ", 0), 0U);
 }

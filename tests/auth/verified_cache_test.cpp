@@ -13,7 +13,7 @@ namespace {
 using std::chrono::seconds;
 using Clock = std::chrono::system_clock;
 
-const Clock::time_point kNow{seconds{1'800'000'000}};
+constexpr Clock::time_point kNow{seconds{1'800'000'000}};
 
 std::shared_ptr<const Principal> principal(std::string name) {
   return std::make_shared<const Principal>(Principal{std::move(name), kRead});
