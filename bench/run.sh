@@ -63,7 +63,7 @@ done
 ((connections >= wrk_threads)) || fail "CONNECTIONS must be at least WRK_THREADS"
 [[ -x $binary ]] || fail "no users-api binary at $binary (make build, or set USERS_API_BINARY)"
 [[ -x $nginx_bin ]] || fail "no nginx at $nginx_bin (scripts/install-deps bench)"
-for tool in wrk curl pgrep awk sort; do
+for tool in wrk curl pgrep awk sort openssl sha256sum base64; do
   command -v "$tool" >/dev/null || fail "$tool is missing (scripts/install-deps bench)"
 done
 
@@ -230,12 +230,13 @@ EOF
   fail "nginx found no free port"
 }
 
+# start_api [NAME=VALUE...]: the server, with these settings added.
 start_api() {
   local i
   # Default settings, access logs on, as a user runs it (LOG_LEVEL=warning
   # in the environment measures without them).
-  DATABASE_URL=$database_url HOST=127.0.0.1 PORT=0 THREADS=$server_threads LOG_LEVEL=${LOG_LEVEL:-info} \
-    "$binary" serve >"$tmp/users-api.log" 2>&1 &
+  env DATABASE_URL="$database_url" HOST=127.0.0.1 PORT=0 THREADS="$server_threads" LOG_LEVEL="${LOG_LEVEL:-info}" \
+    "$@" "$binary" serve >>"$tmp/users-api.log" 2>&1 &
   api_pid=$!
   api_port=""
   for ((i = 0; i < 100; i++)); do
@@ -302,6 +303,9 @@ json_string() {
 declare -A rps_samples=() p99_samples=() cpu_samples=() non2xx_total=() socket_total=() statuses_seen=() rounds_json=()
 declare -A created_samples=() created_total=() ok_total=()
 
+# Extra wrk options (-H "Authorization: ..." for the auth cases).
+wrk_headers=()
+
 # bench_run CASE URL SCRIPT [ARGS...]: one wrk run, recorded under CASE,
 # with the CPU time the server (users-api, or nginx's master and workers for
 # the nginx_* cases) used meanwhile.
@@ -319,8 +323,8 @@ bench_run() {
     check_alive "$api_pid" users-api "before the $case_name run"
   fi
   ticks=$(cpu_ticks "${server_pids[@]}")
-  if ! wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency -s "$bench_dir/wrk/$script" "$url" \
-    "${extra[@]}" >"$out" 2>&1; then
+  if ! wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency "${wrk_headers[@]}" \
+    -s "$bench_dir/wrk/$script" "$url" "${extra[@]}" >"$out" 2>&1; then
     cat "$out" >&2
     fail "wrk failed for $case_name"
   fi
@@ -360,6 +364,42 @@ bench_run() {
 # Closes the round's JSON object opened by bench_run (POST adds fields first).
 close_round() { rounds_json[$1]+="${2:-}}"; }
 
+# ---- credentials for the auth cases ------------------------------------------
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# AUTH_MODE=token: a tokens file with one reader; prints the token.
+make_api_token() {
+  local token
+  token=$(head -c 32 /dev/urandom | b64url)
+  printf 'bench users:read %s\n' "$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)" >"$tmp/tokens"
+  printf '%s' "$token"
+}
+
+# AUTH_MODE=jwt: an Ed25519 key, its JWKS file, and an access token signed
+# with it (openssl's CLI signs Ed25519 raw, as JWS wants it); prints the token.
+make_jwt() {
+  local x header payload signature now
+  openssl genpkey -algorithm ed25519 -out "$tmp/jwt-key.pem" 2>/dev/null
+  x=$(openssl pkey -in "$tmp/jwt-key.pem" -pubout -outform DER | tail -c 32 | b64url)
+  printf '{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"bench","alg":"EdDSA","use":"sig","x":"%s"}]}' "$x" \
+    >"$tmp/jwks.json"
+  now=$(date +%s)
+  header=$(printf '{"alg":"EdDSA","kid":"bench","typ":"JWT"}' | b64url)
+  payload=$(printf '{"iss":"https://issuer.bench/","aud":"users-api","sub":"bench","iat":%d,"exp":%d,"scope":"users:read"}' \
+    "$now" "$((now + 3600))" | b64url)
+  printf '%s.%s' "$header" "$payload" >"$tmp/jwt-input"
+  signature=$(openssl pkeyutl -sign -inkey "$tmp/jwt-key.pem" -rawin -in "$tmp/jwt-input" | b64url)
+  printf '%s.%s.%s' "$header" "$payload" "$signature"
+}
+
+# restart_api [NAME=VALUE...]: a new server on the same database.
+restart_api() {
+  stop_process "$api_pid" users-api 25
+  api_pid=""
+  start_api "$@"
+  api="http://127.0.0.1:$api_port"
+}
+
 # ---- run ------------------------------------------------------------------
 if [[ -n ${DATABASE_URL:-} ]]; then
   database_url=$DATABASE_URL
@@ -376,6 +416,7 @@ else
   target_list=${TARGET_LIST:-0.4}
   target_created_per_s=${TARGET_CREATED_PER_S:-20000}
 fi
+target_auth=${TARGET_AUTH:-0.9}
 mkdir -p "$results_dir"
 log_file=$results_dir/latest.log
 rm -f "$results_dir/latest.json"
@@ -433,6 +474,34 @@ for ((round = 1; round <= rounds; round++)); do
   close_round nginx_get
 done
 
+# GET one user again with credentials, against the same GET without them,
+# each on a server of its own (restarted on the same database) and
+# alternating within each round.
+api_token=$(make_api_token)
+jwt=$(make_jwt)
+user_path="/api/users/$first_id/"
+say "GET one user with AUTH_MODE=token and AUTH_MODE=jwt, and without auth: $user_path"
+for ((round = 1; round <= rounds; round++)); do
+  restart_api AUTH_MODE=token API_TOKENS_FILE="$tmp/tokens"
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Token $api_token" "$api$user_path")
+  [[ $code == 200 ]] || fail "AUTH_MODE=token: GET $user_path answered $code"
+  wrk_headers=(-H "Authorization: Token $api_token")
+  bench_run get_one_token "$api$user_path" get.lua
+  close_round get_one_token
+  restart_api AUTH_MODE=jwt JWT_JWKS_FILE="$tmp/jwks.json" JWT_ISSUER=https://issuer.bench/ JWT_AUDIENCE=users-api
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $jwt" "$api$user_path")
+  [[ $code == 200 ]] || fail "AUTH_MODE=jwt: GET $user_path answered $code"
+  wrk_headers=(-H "Authorization: Bearer $jwt")
+  bench_run get_one_jwt "$api$user_path" get.lua
+  close_round get_one_jwt
+  wrk_headers=()
+  restart_api
+  bench_run get_one_noauth "$api$user_path" get.lua
+  close_round get_one_noauth
+done
+one_url="$api$user_path"
+list_url="$api/api/users/"
+
 say "GET the list of $seed_users: $list_url"
 for ((round = 1; round <= rounds; round++)); do
   bench_run list "$list_url" get.lua
@@ -465,8 +534,9 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 # ---- report ---------------------------------------------------------------
+all_cases="get_one list post get_one_token get_one_jwt get_one_noauth nginx_get nginx_post"
 declare -A rps_median=() p99_median=() cpu_median=()
-for c in get_one list post nginx_get nginx_post; do
+for c in $all_cases; do
   # shellcheck disable=SC2086 # the samples are space-separated numbers
   rps_median[$c]=$(median %.1f ${rps_samples[$c]})
   # shellcheck disable=SC2086
@@ -481,13 +551,19 @@ declare -A label=(
   [get_one]="GET /api/users/$first_id/"
   [list]="GET /api/users/ ($seed_users)"
   [post]="POST /api/users/"
+  [get_one_token]="GET one, AUTH_MODE=token"
+  [get_one_jwt]="GET one, AUTH_MODE=jwt"
+  [get_one_noauth]="GET one, no auth (same)"
   [nginx_get]="nginx GET fixed ${#fixed_body} B"
   [nginx_post]="nginx POST fixed ${#fixed_body} B"
 )
-declare -A baseline=([get_one]=nginx_get [list]=nginx_get [post]=nginx_post)
+# The auth cases' baseline is the same GET without auth, on a server started
+# the same way in the same rounds.
+declare -A baseline=([get_one]=nginx_get [list]=nginx_get [post]=nginx_post [get_one_token]=get_one_noauth
+  [get_one_jwt]=get_one_noauth)
 declare -A ratio=() target_text=() target_met=()
 all_met=true
-for c in get_one list post; do
+for c in get_one list post get_one_token get_one_jwt; do
   ratio[$c]=$(calc '%.3f' "${rps_median[$c]} / ${rps_median[${baseline[$c]}]}")
 done
 check_target() { # case text condition
@@ -502,10 +578,12 @@ check_target() { # case text condition
 check_target get_one ">= ${target_get_one}x nginx" "${ratio[get_one]} >= $target_get_one"
 check_target list ">= ${target_list}x nginx" "${ratio[list]} >= $target_list"
 check_target post ">= $target_created_per_s created/s" "$created_median >= $target_created_per_s"
+check_target get_one_token ">= ${target_auth}x no auth" "${ratio[get_one_token]} >= $target_auth"
+check_target get_one_jwt ">= ${target_auth}x no auth" "${ratio[get_one_jwt]} >= $target_auth"
 
 say ""
-printf '%-24s %10s %8s %8s %8s %8s %8s  %s\n' case "req/s" "p99 ms" "x nginx" "CPU us" "non-2xx" "sock err" "target"
-for c in get_one list post nginx_get nginx_post; do
+printf '%-24s %10s %8s %8s %8s %8s %8s  %s\n' case "req/s" "p99 ms" "x base" "CPU us" "non-2xx" "sock err" "target"
+for c in $all_cases; do
   shown_ratio="-" t=""
   if [[ -n ${baseline[$c]:-} ]]; then
     shown_ratio=${ratio[$c]}
@@ -516,9 +594,10 @@ for c in get_one list post nginx_get nginx_post; do
 done
 printf '%-24s %10s created users/s (median; %d users created in all, %d POSTs answered 2xx)\n' \
   "POST created" "$created_median" "${created_total[post]}" "${ok_total[post]}"
-for c in get_one list post nginx_get nginx_post; do
+for c in $all_cases; do
   [[ -n ${statuses_seen[$c]:-} ]] && say "non-2xx statuses in $c: ${statuses_seen[$c]}"
 done
+say "x base: against nginx, or (auth cases) against the same GET without auth"
 say "medians over $rounds round(s); CPU us = server CPU time (user + system, all threads or workers) per request"
 say "raw wrk output: $log_file"
 
@@ -535,12 +614,12 @@ say "raw wrk output: $log_file"
   printf '  "nginx_body": %s,\n' "$(json_string "$fixed_body")"
   printf '  "cases": [\n'
   sep=""
-  for c in get_one list post nginx_get nginx_post; do
+  for c in $all_cases; do
     printf '%s    {"case": %s, "label": %s, "requests_per_s_median": %s, "p99_ms_median": %s, "server_cpu_us_per_request_median": %s, "non2xx": %d, "non2xx_statuses": %s, "socket_errors": %d' \
       "$sep" "$(json_string "$c")" "$(json_string "${label[$c]}")" "${rps_median[$c]}" "${p99_median[$c]}" "${cpu_median[$c]}" \
       "${non2xx_total[$c]}" "$(json_string "${statuses_seen[$c]:-}")" "${socket_total[$c]}"
     if [[ -n ${baseline[$c]:-} ]]; then
-      printf ', "baseline": %s, "ratio_to_nginx": %s, "target": %s, "target_met": %s' \
+      printf ', "baseline": %s, "ratio_to_baseline": %s, "target": %s, "target_met": %s' \
         "$(json_string "${baseline[$c]}")" "${ratio[$c]}" "$(json_string "${target_text[$c]}, no non-2xx")" \
         "${target_met[$c]}"
     fi
