@@ -39,10 +39,10 @@ struct AccessOptions {
 
 // What the checks decided about one request.
 struct Admission {
-  std::optional<Problem> refusal;                      // answered instead of the route
-  std::optional<cors::PreflightAnswer> preflight;      // a browser's preflight, answered here
-  std::shared_ptr<const auth::Principal> principal;    // null: anonymous
-  std::string client;                                  // the address the request is attributed to
+  std::optional<Problem> refusal;                    // answered instead of the route
+  std::optional<cors::PreflightAnswer> preflight;    // a browser's preflight, answered here
+  std::shared_ptr<const auth::Principal> principal;  // null: anonymous
+  std::string client;                                // the address the request is attributed to
 };
 
 class AccessControl {

@@ -42,9 +42,9 @@ struct Problem {
   Status status = Status::bad_request;
   std::string message;
   bool non_field = false;
-  unsigned retry_after = 0;           // seconds, sent as Retry-After; 0: none
-  std::string_view challenge{};       // a 401's WWW-Authenticate
-  bool token_not_valid = false;       // simplejwt's body instead of {"detail": ...}
+  unsigned retry_after = 0;      // seconds, sent as Retry-After; 0: none
+  std::string_view challenge{};  // a 401's WWW-Authenticate
+  bool token_not_valid = false;  // simplejwt's body instead of {"detail": ...}
 };
 
 // 204 after a delete; the user as it was goes to the audit trail, not the client.

@@ -146,8 +146,8 @@ class Dispatch {
     const verb method = request_.method();
     std::string_view action;
     const domain::User* user = nullptr;
-    if (const auto* body = std::get_if<UserBody>(&outcome); body != nullptr && method != verb::get &&
-                                                              method != verb::head) {
+    if (const auto* body = std::get_if<UserBody>(&outcome);
+        body != nullptr && method != verb::get && method != verb::head) {
       action = method == verb::post ? "create" : method == verb::put ? "update" : "partial_update";
       user = &body->user;
     } else if (const auto* removed = std::get_if<NoContent>(&outcome)) {

@@ -30,8 +30,8 @@ boost::system::result<std::unique_ptr<auth::Authenticator>, config::ConfigError>
       return std::move(*made);
     }
     case config::AuthMode::kJwt: {
-      const auth::JwtSettings settings{access.jwt_jwks_file,    access.jwt_jwks_url,  access.jwt_jwks_ca_file,
-                                       access.jwt_issuer,       access.jwt_audience,  access.jwt_jwks_refresh,
+      const auth::JwtSettings settings{access.jwt_jwks_file, access.jwt_jwks_url, access.jwt_jwks_ca_file,
+                                       access.jwt_issuer,    access.jwt_audience, access.jwt_jwks_refresh,
                                        access.jwt_leeway};
       auto made = auth::make_jwt_authenticator(settings, auth_events());
       if (!made) {
@@ -45,7 +45,7 @@ boost::system::result<std::unique_ptr<auth::Authenticator>, config::ConfigError>
 }
 
 boost::system::result<std::shared_ptr<api::Throttle>, config::ConfigError> make_throttle(std::string_view variable,
-                                                                                        const std::string& text) {
+                                                                                         const std::string& text) {
   if (text.empty()) return std::shared_ptr<api::Throttle>();
   auto rate = api::parse_rate(text);
   if (!rate) return config::ConfigError{std::string(variable), rate.error()};

@@ -13,8 +13,8 @@
 #include <cstdio>
 
 #include "api/route_table.hpp"
-#include "app/access.hpp"
 #include "api/users_api.hpp"
+#include "app/access.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -107,15 +107,13 @@ boost::json::object describe(const config::Config& config) {
   const auto& access = config.access;
   // Paths, URLs and rates only: a tokens file holds hashes, but its path is
   // all the log needs.
-  for (const auto& [key, value] : {std::pair{"api_tokens_file", &access.api_tokens_file},
-                                   std::pair{"jwt_jwks_file", &access.jwt_jwks_file},
-                                   std::pair{"jwt_jwks_url", &access.jwt_jwks_url},
-                                   std::pair{"jwt_issuer", &access.jwt_issuer},
-                                   std::pair{"jwt_audience", &access.jwt_audience},
-                                   std::pair{"throttle_rate", &access.throttle_rate},
-                                   std::pair{"throttle_anon_rate", &access.throttle_anon_rate},
-                                   std::pair{"trusted_proxies", &access.trusted_proxies},
-                                   std::pair{"cors_allowed_origins", &access.cors_allowed_origins}}) {
+  for (const auto& [key, value] :
+       {std::pair{"api_tokens_file", &access.api_tokens_file}, std::pair{"jwt_jwks_file", &access.jwt_jwks_file},
+        std::pair{"jwt_jwks_url", &access.jwt_jwks_url}, std::pair{"jwt_issuer", &access.jwt_issuer},
+        std::pair{"jwt_audience", &access.jwt_audience}, std::pair{"throttle_rate", &access.throttle_rate},
+        std::pair{"throttle_anon_rate", &access.throttle_anon_rate},
+        std::pair{"trusted_proxies", &access.trusted_proxies},
+        std::pair{"cors_allowed_origins", &access.cors_allowed_origins}}) {
     if (!value->empty()) fields[key] = *value;
   }
   if (const auto* postgres = std::get_if<config::PostgresDatabase>(&config.database)) {
@@ -178,12 +176,11 @@ void record(observability::Metrics& metrics, const http::Exchange& exchange) {
   metrics.observe_request(exchange.route, exchange.method, exchange.status, exchange.duration);
   const auto level = is_routine(exchange) ? log::Level::kDebug : log::Level::kInfo;
   if (!log::log_enabled(level)) return;
-  log::log_access(
-      level, log::AccessRecord{exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
-                               std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
-                               exchange.request_id,
-                               exchange.client.empty() ? address_of(exchange.peer) : exchange.client,
-                               exchange.principal});
+  log::log_access(level, log::AccessRecord{
+                             exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
+                             std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
+                             exchange.request_id, exchange.client.empty() ? address_of(exchange.peer) : exchange.client,
+                             exchange.principal});
 }
 
 // What the API needs from the process: readiness, and the metrics with the
@@ -218,7 +215,8 @@ http::ServerEvents server_events(observability::Metrics& metrics) {
 // which the last log lines must be out: SHUTDOWN_TIMEOUT after the signal
 // (after SHUTDOWN_DELAY), so a stdout nobody reads cannot keep the process alive.
 std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, http::Server& server,
-                                                       std::atomic<bool>& accepting, auth::Authenticator* authenticator) {
+                                                       std::atomic<bool>& accepting,
+                                                       auth::Authenticator* authenticator) {
   boost::asio::io_context control;
   boost::asio::signal_set signals(control, SIGINT, SIGTERM);
   // SIGHUP re-reads the credentials (a rotated tokens file, new JWT keys)

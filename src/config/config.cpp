@@ -237,8 +237,7 @@ Resolved resolve_limits(const RawSettings& raw, Config& config) {
 
 // A whole number of seconds, for the JWT settings (JWT_LEEWAY may be 0).
 boost::system::result<std::chrono::seconds, ConfigError> parse_whole_seconds(std::string_view variable,
-                                                                             std::string_view text,
-                                                                             std::int64_t min) {
+                                                                             std::string_view text, std::int64_t min) {
   auto seconds = parse_integer<std::int64_t>(variable, text, min, 86400, "a whole number of seconds");
   if (!seconds) return seconds.error();
   return std::chrono::seconds(*seconds);
@@ -336,8 +335,8 @@ std::string redact_database_url(std::string_view url) {
 
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
   Config config;
-  for (const auto& part : {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits,
-                            resolve_access}) {
+  for (const auto& part :
+       {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits, resolve_access}) {
     if (auto resolved = part(raw, config); !resolved) return resolved.error();
   }
   return config;

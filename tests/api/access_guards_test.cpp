@@ -140,9 +140,9 @@ TEST(Cors, AnAllowedOriginsPreflightIsAnsweredWithoutCredentials) {
 TEST(Cors, AWildcardWithAuthenticationStopsTheStart) {
   const auto dir = make_temp_dir();
   std::ofstream(dir / "tokens") << "a users:read " << sha256_hex("x") << "\n";
-  const auto result = run_binary({"serve"}, {{"AUTH_MODE", "token"},
-                                             {"API_TOKENS_FILE", (dir / "tokens").string()},
-                                             {"CORS_ALLOWED_ORIGINS", "*"}});
+  const auto result = run_binary(
+      {"serve"},
+      {{"AUTH_MODE", "token"}, {"API_TOKENS_FILE", (dir / "tokens").string()}, {"CORS_ALLOWED_ORIGINS", "*"}});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("CORS_ALLOWED_ORIGINS"), std::string::npos) << result.err;
   std::filesystem::remove_all(dir);
@@ -173,8 +173,9 @@ TEST_F(AuthenticatedServer, ACrossSiteFormWriteGets403EvenWithCredentials) {
                                {"Content-Type", "application/x-www-form-urlencoded"}},
                               "dni=1&name=x");
   EXPECT_EQ(from_evil.result_int(), 403);
-  EXPECT_EQ(from_evil.body(),
-            R"({"detail":"CSRF Failed: Origin checking failed - https://evil.example does not match any trusted origins."})");
+  EXPECT_EQ(
+      from_evil.body(),
+      R"({"detail":"CSRF Failed: Origin checking failed - https://evil.example does not match any trusted origins."})");
   const auto fetch_site = call(server, "POST", "/api/users/",
                                {{"Authorization", authorization},
                                 {"Sec-Fetch-Site", "cross-site"},
@@ -189,11 +190,10 @@ TEST_F(AuthenticatedServer, ACrossSiteFormWriteGets403EvenWithCredentials) {
                                  {"Content-Type", "application/x-www-form-urlencoded"}},
                                 "dni=2&name=y");
   EXPECT_EQ(same_origin.result_int(), 201) << same_origin.body();
-  const auto json = call(server, "POST", "/api/users/",
-                         {{"Authorization", authorization},
-                          {"Origin", "https://evil.example"},
-                          {"Content-Type", "application/json"}},
-                         R"({"dni":"3","name":"z"})");
+  const auto json =
+      call(server, "POST", "/api/users/",
+           {{"Authorization", authorization}, {"Origin", "https://evil.example"}, {"Content-Type", "application/json"}},
+           R"({"dni":"3","name":"z"})");
   EXPECT_EQ(json.result_int(), 201) << json.body();
 }
 
@@ -279,7 +279,8 @@ TEST(Defaults, AnonymousWritesAreAuditedAsAnonymous) {
   ASSERT_EQ(client.post_json("/api/users/", R"({"dni":"55555555K","name":"Ana"})").result_int(), 201);
   std::this_thread::sleep_for(100ms);
   const auto out = server.stdout_text();
-  const std::regex audit(R"(\{[^\n]*"msg":"audit","action":"create","user_id":1,"dni":"55555555K","principal":"anonymous")");
+  const std::regex audit(
+      R"(\{[^\n]*"msg":"audit","action":"create","user_id":1,"dni":"55555555K","principal":"anonymous")");
   EXPECT_TRUE(std::regex_search(out, audit)) << out;
 }
 

@@ -34,8 +34,11 @@ std::int64_t now_seconds() {
 }
 
 boost::json::object claims(std::string_view scope, std::int64_t expires_in = 300) {
-  return {{"iss", kIssuer},           {"aud", kAudience}, {"sub", "ana@example.com"},
-          {"iat", now_seconds()},     {"exp", now_seconds() + expires_in},
+  return {{"iss", kIssuer},
+          {"aud", kAudience},
+          {"sub", "ana@example.com"},
+          {"iat", now_seconds()},
+          {"exp", now_seconds() + expires_in},
           {"scope", scope}};
 }
 
@@ -124,7 +127,7 @@ TEST_F(JwtMode, EveryTokenThatDoesNotVerifyGetsSimplejwtsAnswer) {
       {"alg none", fmt::format("Bearer {}.{}.", kAlgNoneHeader, payload_part)},
       {"HS256 keyed with the public key",
        "Bearer " + auth::testing::sign_hs256(header_hs, boost::json::serialize(claims("users:read")),
-                                              auth::testing::public_pem(es256_key()))},
+                                             auth::testing::public_pem(es256_key()))},
       {"signature cut", "Bearer " + good.substr(0, good.size() - 8)},
       {"not a JWT", "Bearer not.a.jwt"},
       {"garbage", "Bearer %%%"},
@@ -248,8 +251,7 @@ TEST_F(JwksUrl, ACertificateFromAnotherCaIsNeverTrusted) {
                               {"JWT_AUDIENCE", std::string(kAudience)}}));
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(get(server, "/readyz"), 503U);
-  EXPECT_EQ(get(server, "/api/users/", "Bearer " + auth::testing::sign_jwt(es256_key(), claims("users:read"))),
-            401U);
+  EXPECT_EQ(get(server, "/api/users/", "Bearer " + auth::testing::sign_jwt(es256_key(), claims("users:read"))), 401U);
 }
 
 }  // namespace

@@ -133,7 +133,8 @@ TEST_F(TokenMode, WriteScopeWritesButCannotRead) {
   const auto item = fmt::format("/api/users/{}/", id);
   EXPECT_EQ(call("GET", item, writer).result_int(), 403);
   EXPECT_EQ(call("PATCH", item, writer, R"({"name":"Bea"})").result_int(), 200);
-  EXPECT_EQ(call("GET", item, "Token " + kAdminToken).body(), fmt::format(R"({{"id":{},"dni":"12345678A","name":"Bea"}})", id));
+  EXPECT_EQ(call("GET", item, "Token " + kAdminToken).body(),
+            fmt::format(R"({{"id":{},"dni":"12345678A","name":"Bea"}})", id));
   EXPECT_EQ(call("DELETE", item, writer).result_int(), 204);
 }
 

@@ -25,7 +25,8 @@ inline constexpr Prepared kInsertUser{"users_api_insert", "varchar, varchar",
 inline constexpr Prepared kUpdateUser{
     "users_api_update", "bigint, varchar, varchar",
     "UPDATE api_user SET dni = coalesce($2, dni), name = coalesce($3, name) WHERE id = $1 RETURNING id, dni, name"};
-inline constexpr Prepared kDeleteUser{"users_api_delete", "bigint", "DELETE FROM api_user WHERE id = $1 RETURNING id, dni, name"};
+inline constexpr Prepared kDeleteUser{"users_api_delete", "bigint",
+                                      "DELETE FROM api_user WHERE id = $1 RETURNING id, dni, name"};
 inline constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
 inline constexpr std::array kStatements{kFindUser, kDniExists, kListPage, kInsertUser, kUpdateUser, kDeleteUser, kPing};
 
