@@ -19,11 +19,8 @@ constexpr std::string_view kCss = "text/css; charset=utf-8";
 asio::awaitable<Outcome> readiness(storage::UserStore& store, const OpsOptions& options) {
   using namespace asio::experimental::awaitable_operators;
   if (!options.accepting_traffic()) co_return ProbeStatus{Status::service_unavailable, "unavailable", "shutting down"};
-  if (options.not_ready) {
-    if (auto reason = options.not_ready(); !reason.empty()) {
-      co_return ProbeStatus{Status::service_unavailable, "unavailable", std::move(reason)};
-    }
-  }
+  const std::string blocker = options.not_ready ? options.not_ready() : std::string();
+  if (!blocker.empty()) co_return ProbeStatus{Status::service_unavailable, "unavailable", blocker};
   asio::steady_timer deadline(co_await asio::this_coro::executor, options.readiness_timeout);
   auto race = store.ping() || deadline.async_wait(asio::use_awaitable);
   auto outcome = co_await std::move(race);

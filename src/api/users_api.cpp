@@ -57,19 +57,8 @@ class Dispatch {
   asio::awaitable<http::Response> respond() {
     const Route route = match_route(std::string_view(request_.target()));
     Admission admission = access_.admit(route, request_, info_);
-    http::Response response;
-    if (admission.preflight) {
-      response = json_response(static_cast<Status>(admission.preflight->status), {}, {});
-      for (auto& header : admission.preflight->headers) response.message.set(header.name, header.value);
-    } else if (admission.refusal) {
-      auto presenting = present(Answer{std::move(*admission.refusal), page_of(route.kind), std::nullopt}, {});
-      response = co_await std::move(presenting);
-      access_.add_cors_headers(route, request_, response.message);
-    } else {
-      auto answering = answer(route, admission);
-      response = co_await std::move(answering);
-      access_.add_cors_headers(route, request_, response.message);
-    }
+    auto answering = answer_admitted(route, admission);
+    http::Response response = co_await std::move(answering);
     response.route = route.name;
     response.client = std::move(admission.client);
     if (admission.principal) response.principal = admission.principal->name;
@@ -77,6 +66,25 @@ class Dispatch {
   }
 
  private:
+  // A preflight, a refusal, or the route's own answer.
+  asio::awaitable<http::Response> answer_admitted(const Route& route, Admission& admission) {
+    if (admission.preflight) {
+      auto response = json_response(static_cast<Status>(admission.preflight->status), {}, {});
+      for (auto& header : admission.preflight->headers) response.message.set(header.name, header.value);
+      co_return response;
+    }
+    if (admission.refusal) {
+      auto presenting = present(Answer{std::move(*admission.refusal), page_of(route.kind), std::nullopt}, {});
+      auto response = co_await std::move(presenting);
+      access_.add_cors_headers(route, request_, response.message);
+      co_return response;
+    }
+    auto answering = answer(route, admission);
+    auto response = co_await std::move(answering);
+    access_.add_cors_headers(route, request_, response.message);
+    co_return response;
+  }
+
   // The page a refusal is shown on when a browser asked for HTML.
   static Page page_of(RouteKind kind) {
     switch (kind) {
