@@ -94,9 +94,10 @@ Admission AccessControl::admit(const Route& route, const http::Request& request,
 
 std::optional<Problem> AccessControl::authorize(const http::Request& request, std::string_view peer,
                                                 Admission& admission) const {
-  if (options_.authenticator != nullptr) {
+  if (options_.authenticator != nullptr && scope_for(request.method()) == auth::kWrite) {
     // Forms are what another site can make a browser send without asking
     // (no preflight); with credentials in play, they must come from here.
+    // (Reads are never refused, so their headers are not even looked up.)
     std::string_view scheme = "http";
     if (forwarded_by_trusted_proxy(request, peer, options_.trusted_proxies)) scheme = "https";
     if (auto refused = cors::refuse_cross_site_form(
