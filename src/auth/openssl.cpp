@@ -15,7 +15,7 @@ namespace {
 // algorithm is fetched once for the process and each thread keeps its
 // context.
 const EVP_MD* sha256_algorithm() {
-  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static const EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return algorithm;
 }
 
