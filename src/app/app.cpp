@@ -109,13 +109,14 @@ boost::json::object describe(const config::Config& config) {
   // all the log needs.
   for (const auto& [key, value] :
        {std::pair{"api_tokens_file", &access.api_tokens_file}, std::pair{"jwt_jwks_file", &access.jwt_jwks_file},
-        std::pair{"jwt_jwks_url", &access.jwt_jwks_url}, std::pair{"jwt_issuer", &access.jwt_issuer},
-        std::pair{"jwt_audience", &access.jwt_audience}, std::pair{"throttle_rate", &access.throttle_rate},
-        std::pair{"throttle_anon_rate", &access.throttle_anon_rate},
+        std::pair{"jwt_issuer", &access.jwt_issuer}, std::pair{"jwt_audience", &access.jwt_audience},
+        std::pair{"throttle_rate", &access.throttle_rate}, std::pair{"throttle_anon_rate", &access.throttle_anon_rate},
         std::pair{"trusted_proxies", &access.trusted_proxies},
         std::pair{"cors_allowed_origins", &access.cors_allowed_origins}}) {
     if (!value->empty()) fields[key] = *value;
   }
+  // A URL may carry a password in its user part, as a database URL may.
+  if (!access.jwt_jwks_url.empty()) fields["jwt_jwks_url"] = config::redact_database_url(access.jwt_jwks_url);
   if (const auto* postgres = std::get_if<config::PostgresDatabase>(&config.database)) {
     fields["database_pool_size"] = postgres->pool_size;
     fields["database_pool_timeout_ms"] = postgres->pool_timeout.count();

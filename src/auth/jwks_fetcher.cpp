@@ -29,6 +29,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/database_url.hpp"
+
 namespace users::auth {
 
 namespace asio = boost::asio;
@@ -68,6 +70,9 @@ boost::system::result<Endpoint, std::string> parse_https_url(const std::string& 
 
 struct JwksFetcher::Impl {
   FetcherOptions options;
+  // The URL as logs and /readyz show it: a password in its user part is
+  // replaced by "***".
+  std::string shown_url;
   Endpoint endpoint;
   asio::ssl::context tls{asio::ssl::context::tls_client};
   asio::io_context io{1};
@@ -104,7 +109,7 @@ struct JwksFetcher::Impl {
   void record_body(std::string body) {
     auto parsed = parse_jwks(body);
     if (!parsed) {
-      record_failure(fmt::format("{}: {}", options.url, parsed.error()));
+      record_failure(fmt::format("{}: {}", shown_url, parsed.error()));
       return;
     }
     const auto previous = keys.load(std::memory_order_acquire);
@@ -113,7 +118,7 @@ struct JwksFetcher::Impl {
     const std::size_t count = (*parsed)->size();
     keys.store(std::make_shared<const KeySet>(KeySet{std::move(*parsed), generation}), std::memory_order_release);
     last_body = std::move(body);
-    options.events.notify(Events::Severity::kInfo, "JWKS loaded", fmt::format("{} keys from {}", count, options.url));
+    options.events.notify(Events::Severity::kInfo, "JWKS loaded", fmt::format("{} keys from {}", count, shown_url));
   }
 
   // The body, or why there is none.
@@ -123,7 +128,7 @@ struct JwksFetcher::Impl {
   asio::awaitable<Body> fetch() {
     const auto executor = co_await asio::this_coro::executor;
     const auto fail = [this](std::string_view step, const boost::system::error_code& ec) {
-      return failed(fmt::format("{}: {}: {}", options.url, step, ec.message()));
+      return failed(fmt::format("{}: {}: {}", shown_url, step, ec.message()));
     };
     const auto deadline = Steady::now() + options.timeout;
     boost::system::error_code ec;
@@ -141,7 +146,7 @@ struct JwksFetcher::Impl {
     beast::ssl_stream<beast::tcp_stream> stream(executor, tls);
     // SNI, for servers that host several names; never for an IP address (RFC 6066 section 3).
     if (endpoint.is_name && SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str()) != 1) {
-      co_return failed(fmt::format("{}: cannot set the TLS server name", options.url));
+      co_return failed(fmt::format("{}: cannot set the TLS server name", shown_url));
     }
     stream.set_verify_mode(asio::ssl::verify_peer);
     stream.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
@@ -165,12 +170,12 @@ struct JwksFetcher::Impl {
     parser.body_limit(options.max_bytes);
     co_await http::async_read(stream, buffer, parser, token);
     if (ec == http::error::body_limit) {
-      co_return failed(fmt::format("{}: the response is larger than {} bytes", options.url, options.max_bytes));
+      co_return failed(fmt::format("{}: the response is larger than {} bytes", shown_url, options.max_bytes));
     }
     if (ec) co_return fail("receive", ec);
     const auto& response = parser.get();
     if (response.result() != http::status::ok) {
-      co_return failed(fmt::format("{}: HTTP status {}", options.url, response.result_int()));
+      co_return failed(fmt::format("{}: HTTP status {}", shown_url, response.result_int()));
     }
     // No TLS close_notify exchange: the whole body has arrived (length or
     // chunked framing), and a server slow to answer it must not hold the loop.
@@ -188,7 +193,7 @@ struct JwksFetcher::Impl {
       try {
         body = co_await fetch();
       } catch (const std::exception& e) {
-        body = failed(fmt::format("{}: {}", options.url, e.what()));
+        body = failed(fmt::format("{}: {}", shown_url, e.what()));
       }
       if (body) {
         record_body(std::move(*body));
@@ -228,6 +233,7 @@ boost::system::result<std::unique_ptr<JwksFetcher>, std::string> JwksFetcher::st
     if (ec) return fmt::format("JWT_JWKS_CA_FILE {}: not a readable PEM file of CA certificates", options.ca_file);
   }
   impl->options = std::move(options);
+  impl->shown_url = common::redact_url(impl->options.url);
   impl->endpoint = std::move(*endpoint);
   Impl& state = *impl;
   asio::co_spawn(state.io, state.run(), asio::detached);

@@ -176,6 +176,23 @@ TEST(JwtModeStart, JwtModeNeedsIssuerAudienceAndExactlyOneKeySource) {
   EXPECT_NE(result.err.find("https"), std::string::npos) << result.err;
 }
 
+TEST(JwtModeStart, AJwksUrlsPasswordNeverReachesTheLog) {
+  TestServer server(with_env({{"AUTH_MODE", "jwt"},
+                              {"JWT_JWKS_URL", "https://keys:s3cret-pw@127.0.0.1:9/jwks.json"},
+                              {"JWT_ISSUER", std::string(kIssuer)},
+                              {"JWT_AUDIENCE", std::string(kAudience)}}));
+  HttpClient client(server.port());
+  std::this_thread::sleep_for(200ms);
+  const auto ready = client.get("/readyz");
+  EXPECT_EQ(ready.result_int(), 503);
+  EXPECT_NE(ready.body().find("keys:***@"), std::string::npos) << ready.body();
+  EXPECT_EQ(ready.body().find("s3cret-pw"), std::string::npos) << ready.body();
+  server.stop();
+  const auto out = server.stdout_text() + server.stderr_text();
+  EXPECT_NE(out.find("jwt_jwks_url"), std::string::npos) << out;
+  EXPECT_EQ(out.find("s3cret-pw"), std::string::npos) << out;
+}
+
 // The JWKS over real TLS from this test, as an identity provider serves it.
 class JwksUrl : public ::testing::Test {
  protected:
