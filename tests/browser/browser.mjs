@@ -1,9 +1,10 @@
 // The browsable API and the API docs, driven in Debian's Chromium.
 //
 //   node tests/browser/browser.mjs --base http://127.0.0.1:PORT --artifacts DIR [--chromium /usr/bin/chromium]
+//                                  [--auth-base http://127.0.0.1:PORT2]   (token in USERS_API_BROWSER_TOKEN)
 //
 // (tests/browser/check.sh installs Chromium and playwright-core and starts the
-// server with an empty database.) The scenario, in order:
+// servers with empty databases.) The scenario of the open server (--base), in order:
 //  1. /api/users/ is an HTML page with table#users and form#create.
 //  2. A user created through the form is listed, with p#notice.   -> list.png
 //  3. A blank dni and a 31-character name come back as DRF's messages beside
@@ -22,10 +23,22 @@
 //     Content-Security-Policy, its stylesheet applies under it, and the policy
 //     is in force: markup with an inline style attribute, added on purpose at
 //     the end, is refused and reported.
+// Then, with --auth-base, the scenario of a server with AUTH_MODE=token whose
+// API_TOKENS_FILE lists the token of USERS_API_BROWSER_TOKEN (users:read and
+// users:write):
+// 10. A browser's GET /api/users/ without credentials is DRF's 401 as a page:
+//     HTML, WWW-Authenticate: Token, the policy, the message on screen, no
+//     user data.                                                     -> auth-401.png
+// 11. /api/docs/ stays open; Swagger UI has the Authorize button; GET
+//     /api/users/ tried out before authorizing answers 401; the token entered
+//     for bearerAuth in the Authorize dialog (Swagger UI adds "Bearer "
+//     itself), the dialog closed, the same Execute sends
+//     "Authorization: Bearer TOKEN" and shows 200.                  -> docs-authorized.png
+// (check.sh then checks the token is in neither server's log.)
 // Throughout: no page error (uncaught exception), no request to a host other
-// than the server's, no dialog but the one confirm, no Content-Security-Policy
+// than the servers', no dialog but the one confirm, no Content-Security-Policy
 // violation (the securitypolicyviolation event, in every document) and no
-// console error.
+// console error (but the "Failed to load resource" of the 401s asked for).
 // Prints PASS/FAIL lines and "browser: N passed, M failed"; exits 1 on failure.
 
 import fs from 'node:fs';
@@ -39,14 +52,21 @@ const { values: args } = parseArgs({
     base: { type: 'string' },
     artifacts: { type: 'string' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
+    'auth-base': { type: 'string' },
   },
 });
-if (!args.base || !args.artifacts) {
-  console.error('usage: browser.mjs --base http://127.0.0.1:PORT --artifacts DIR [--chromium PATH]');
+const authToken = process.env.USERS_API_BROWSER_TOKEN || '';
+if (!args.base || !args.artifacts || (args['auth-base'] && !authToken)) {
+  console.error(
+    'usage: browser.mjs --base http://127.0.0.1:PORT --artifacts DIR [--chromium PATH] [--auth-base http://127.0.0.1:PORT2]\n' +
+      '       (--auth-base needs the token in USERS_API_BROWSER_TOKEN)',
+  );
   process.exit(2);
 }
 const base = args.base.replace(/\/$/, '');
 const baseHost = new URL(base).host;
+const authBase = args['auth-base'] ? args['auth-base'].replace(/\/$/, '') : null;
+const authHost = authBase ? new URL(authBase).host : null;
 fs.mkdirSync(args.artifacts, { recursive: true });
 
 let passed = 0;
@@ -363,6 +383,154 @@ async function scenario() {
   );
 }
 
+
+// 10 and 11: the server with AUTH_MODE=token, in a page of its own (the
+// context's securitypolicyviolation reporting covers it too).
+const notProvided = 'Authentication credentials were not provided.';
+async function authScenario() {
+  const page = await context.newPage();
+  const violationsBefore = violations.length;
+  const expected401s = [];
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    // The 401s asked for below, and the 404 of Chromium's own GET
+    // /favicon.ico (each checked by its response below); nothing else may be
+    // logged as an error.
+    if (/^Failed to load resource: the server responded with a status of (401|404)\b/.test(message.text())) {
+      expected401s.push(message.text());
+      return;
+    }
+    consoleErrors.push(`${page.url()}: ${message.text()}`);
+  });
+  page.on('response', (r) => {
+    const { pathname } = new URL(r.url());
+    if (r.status() < 400) return;
+    if (r.status() === 401 && pathname === '/api/users/') return;
+    if (r.status() === 404 && pathname === '/favicon.ico') return;
+    consoleErrors.push(`${page.url()}: unexpected ${r.status()} for ${r.request().method()} ${pathname}`);
+  });
+  page.on('dialog', async (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    await dialog.dismiss();
+  });
+
+  // 10. the browsable page without credentials ----------------------------------------------------------------------
+  const response = await page.goto(`${authBase}/api/users/`);
+  const headers = response.headers();
+  check(
+    response.status() === 401 && (headers['content-type'] || '').startsWith('text/html'),
+    `AUTH_MODE=token: a browser's GET /api/users/ without credentials gets a 401 HTML page (${response.status()} ${headers['content-type']})`,
+  );
+  check(headers['www-authenticate'] === 'Token', `the page's answer carries WWW-Authenticate: Token ("${headers['www-authenticate']}")`);
+  const pagePolicy = headers['content-security-policy'] || '';
+  check(
+    /(^|;)\s*default-src 'none'/.test(pagePolicy) && !pagePolicy.includes('unsafe-inline') && !pagePolicy.includes('unsafe-eval'),
+    `the 401 page sends the Content-Security-Policy ("${pagePolicy}")`,
+  );
+  const shown = (await page.innerText('main').catch(() => '')) || '';
+  const messageVisible = await page
+    .locator('pre#json', { hasText: notProvided })
+    .isVisible()
+    .catch(() => false);
+  check(
+    messageVisible && shown.includes('HTTP 401') && shown.includes(notProvided),
+    `the 401 page shows HTTP 401 and "${notProvided}"`,
+    shown,
+  );
+  check(
+    (await page.locator('table#users, form#create').count()) === 0,
+    'the 401 page shows no users and no form',
+  );
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  check(background === 'rgb(246, 247, 249)', `users-api.css styles the 401 page under the policy (body ${background})`);
+  await screenshot(page, 'auth-401.png');
+
+  // 11. Swagger UI's Authorize button -------------------------------------------------------------------------------
+  const docs = await page.goto(`${authBase}/api/docs/`, { waitUntil: 'networkidle' });
+  check(docs.status() === 200, `AUTH_MODE=token: GET /api/docs/ stays open (${docs.status()})`);
+  const docsPolicy = docs.headers()['content-security-policy'] || '';
+  check(docsPolicy === pagePolicy, 'Swagger UI is served under the same policy as the 401 page', docsPolicy);
+  const authorize = page.locator('.auth-wrapper button.btn.authorize');
+  await authorize.waitFor({ state: 'visible', timeout: 15000 }).catch(() => {});
+  check((await authorize.count()) === 1, 'Swagger UI shows the Authorize button (the document declares its security schemes)');
+
+  const operation = page.locator('.opblock.opblock-get').filter({ has: page.locator('.opblock-summary-path[data-path="/api/users/"]') });
+  check((await operation.count()) === 1, 'Swagger UI has the operation GET /api/users/');
+  await operation.locator('.opblock-summary').first().click();
+  await operation.locator('button.try-out__btn').click();
+  const isUsersGet = (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/api/users/' && r.request().resourceType() !== 'document';
+  // The status Swagger UI shows for the live response, once it shows `want`.
+  const shownStatus = async (want) => {
+    const cell = operation.locator('.live-responses-table tbody .response .response-col_status').first();
+    try {
+      await page.waitForFunction(
+        ([el, code]) => el && el.textContent.trim().startsWith(code),
+        [await cell.elementHandle({ timeout: 10000 }), want],
+        { timeout: 10000 },
+      );
+    } catch {
+      // reported below
+    }
+    return ((await cell.textContent().catch(() => '')) || '').trim();
+  };
+
+  let [tried] = await Promise.all([page.waitForResponse(isUsersGet), operation.locator('button.execute').click()]);
+  let sent = await tried.request().allHeaders();
+  check(
+    tried.status() === 401 && sent.authorization === undefined,
+    `before authorizing, Execute of GET /api/users/ sends no Authorization and gets 401 (${tried.status()})`,
+  );
+  let status = await shownStatus('401');
+  check(status.startsWith('401'), `Swagger UI shows the 401 (response code "${status}")`);
+  const body401 = ((await operation.locator('.live-responses-table .response-col_description pre').first().textContent().catch(() => '')) || '');
+  check(body401.includes(notProvided), `Swagger UI shows DRF's message in the response body`, body401);
+
+  await authorize.click();
+  const modal = page.locator('.dialog-ux .modal-ux');
+  await modal.waitFor({ state: 'visible' }).catch(() => {});
+  // (Found by its heading: once authorized, the value field gives way to "******".)
+  const bearer = modal.locator('.auth-container').filter({ has: page.locator('h4', { hasText: /^\s*bearerAuth\b/ }) });
+  check(
+    (await bearer.count()) === 1 && (await bearer.locator('#auth-bearer-value').count()) === 1,
+    'the Authorize dialog has the bearerAuth scheme with its value field',
+  );
+  await bearer.locator('#auth-bearer-value').fill(authToken);
+  await bearer.locator('button.authorize').click();
+  await bearer.locator('button', { hasText: 'Logout' }).waitFor({ state: 'visible' }).catch(() => {});
+  const bearerText = (await bearer.innerText().catch(() => '')) || '';
+  check(/Authorized/.test(bearerText) && !bearerText.includes(authToken), 'bearerAuth shows as authorized, the token masked', bearerText);
+  await bearer.locator('button.btn-done').click();
+  await modal.waitFor({ state: 'detached' }).catch(() => {});
+  check((await modal.count()) === 0, 'the Authorize dialog closes');
+  check(
+    (await page.locator('.auth-wrapper button.btn.authorize.locked').count()) === 1,
+    'the Authorize button shows a locked padlock',
+  );
+
+  [tried] = await Promise.all([page.waitForResponse(isUsersGet), operation.locator('button.execute').click()]);
+  sent = await tried.request().allHeaders();
+  check(
+    sent.authorization === `Bearer ${authToken}`,
+    `after authorizing, Execute sends "Authorization: Bearer <the token>" (${sent.authorization === undefined ? 'none' : sent.authorization.split(' ')[0] + ' …'})`,
+  );
+  check(tried.status() === 200, `and GET /api/users/ answers 200 (${tried.status()})`);
+  status = await shownStatus('200');
+  check(status.startsWith('200'), `Swagger UI shows the 200 (response code "${status}")`);
+  const body200 = ((await operation.locator('.live-responses-table .response-col_description pre').first().textContent().catch(() => '')) || '');
+  check(/"results"\s*:/.test(body200) || /^\s*\[/.test(body200), 'Swagger UI shows the list in the response body', body200.slice(0, 200));
+  await screenshot(page, 'docs-authorized.png');
+
+  const ownViolations = violations.slice(violationsBefore).filter((v) => !v.probe);
+  check(
+    ownViolations.length === 0,
+    'no Content-Security-Policy violation on the 401 page or in Swagger UI while authorizing and trying out',
+    ownViolations.map((v) => JSON.stringify(v)).join('\n'),
+  );
+  check(expected401s.length >= 1, `the 401s were logged as "Failed to load resource" (${expected401s.length}), nothing else as an error`);
+  await page.close();
+}
+
 let crashed = null;
 try {
   await scenario();
@@ -370,17 +538,30 @@ try {
   crashed = error;
 }
 if (crashed) check(false, 'the scenario ran to its end', crashed.stack || String(crashed));
+if (authBase && context) {
+  let authCrashed = null;
+  try {
+    await authScenario();
+  } catch (error) {
+    authCrashed = error;
+  }
+  if (authCrashed) check(false, 'the AUTH_MODE=token scenario ran to its end', authCrashed.stack || String(authCrashed));
+}
 
 const foreign = [...new Set(requests.filter((u) => {
   if (/^(data|blob|about):/.test(u)) return false;
   try {
     const url = new URL(u);
-    return url.host !== baseHost;
+    return url.host !== baseHost && url.host !== authHost;
   } catch {
     return true;
   }
 }))];
-check(requests.length > 0 && foreign.length === 0, `all ${requests.length} requests went to ${baseHost}`, foreign.join('\n'));
+check(
+  requests.length > 0 && foreign.length === 0,
+  `all ${requests.length} requests went to ${authHost ? `${baseHost} or ${authHost}` : baseHost}`,
+  foreign.join('\n'),
+);
 check(pageErrors.length === 0, 'no uncaught page errors', pageErrors.join('\n'));
 const unexpectedViolations = violations.filter((v) => !v.probe);
 check(
