@@ -88,3 +88,79 @@ TEST(ParseDotenv, ReadsTheCommonForms) {
 
 }  // namespace
 }  // namespace users::config
+
+namespace users::config {
+namespace {
+
+RawSettings jwt_settings() {
+  RawSettings raw;
+  raw.auth_mode = "jwt";
+  raw.jwt_jwks_url = "https://idp.example/.well-known/jwks.json";
+  raw.jwt_issuer = "https://idp.example/";
+  raw.jwt_audience = "users-api";
+  return raw;
+}
+
+TEST(ResolveAccess, TheDefaultIsTheOpenApi) {
+  auto config = resolve(RawSettings{});
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->access.auth_mode, AuthMode::kNone);
+  EXPECT_EQ(config->access.allowed_hosts, "*");
+  EXPECT_TRUE(config->access.throttle_rate.empty());
+  EXPECT_TRUE(config->access.cors_allowed_origins.empty());
+  EXPECT_EQ(config->access.jwt_jwks_refresh, std::chrono::seconds(300));
+  EXPECT_EQ(config->access.jwt_leeway, std::chrono::seconds(30));
+}
+
+TEST(ResolveAccess, AuthModeIsOneOfThree) {
+  RawSettings raw;
+  raw.auth_mode = "basic";
+  auto refused = resolve(raw);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().variable, "AUTH_MODE");
+  raw.auth_mode = "token";
+  auto no_file = resolve(raw);
+  ASSERT_FALSE(no_file);
+  EXPECT_EQ(no_file.error().variable, "API_TOKENS_FILE");
+  raw.api_tokens_file = "/run/secrets/tokens";
+  auto token = resolve(raw);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->access.auth_mode, AuthMode::kToken);
+  EXPECT_EQ(auth_mode_name(token->access.auth_mode), "token");
+}
+
+TEST(ResolveAccess, JwtNeedsIssuerAudienceAndOneHttpsKeySource) {
+  auto good = resolve(jwt_settings());
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->access.auth_mode, AuthMode::kJwt);
+  struct Case {
+    void (*change)(RawSettings&);
+    std::string_view variable;
+  };
+  const Case cases[] = {
+      {[](RawSettings& raw) { raw.jwt_issuer.clear(); }, "JWT_ISSUER"},
+      {[](RawSettings& raw) { raw.jwt_audience.clear(); }, "JWT_AUDIENCE"},
+      {[](RawSettings& raw) { raw.jwt_jwks_url = "http://idp.example/jwks.json"; }, "JWT_JWKS_URL"},
+      {[](RawSettings& raw) { raw.jwt_jwks_url.clear(); }, "JWT_JWKS_URL"},
+      {[](RawSettings& raw) { raw.jwt_jwks_file = "/etc/jwks.json"; }, "JWT_JWKS_URL"},
+      {[](RawSettings& raw) { raw.jwt_leeway = "-1"; }, "JWT_LEEWAY"},
+      {[](RawSettings& raw) { raw.jwt_jwks_refresh = "-3"; }, "JWT_JWKS_REFRESH"},
+  };
+  for (const auto& [change, variable] : cases) {
+    auto raw = jwt_settings();
+    change(raw);
+    auto refused = resolve(raw);
+    ASSERT_FALSE(refused) << variable;
+    EXPECT_EQ(refused.error().variable, variable);
+  }
+  auto raw = jwt_settings();
+  raw.jwt_leeway = "0";
+  raw.jwt_jwks_refresh = "60";
+  auto tuned = resolve(raw);
+  ASSERT_TRUE(tuned);
+  EXPECT_EQ(tuned->access.jwt_leeway, std::chrono::seconds(0));
+  EXPECT_EQ(tuned->access.jwt_jwks_refresh, std::chrono::seconds(60));
+}
+
+}  // namespace
+}  // namespace users::config
