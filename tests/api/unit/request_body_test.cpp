@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace users::api {
 namespace {
 
@@ -95,6 +98,57 @@ TEST(ParseFormUser, DecodesLikeDjangoQueryDict) {
   const auto lenient = parse_form_user("name=caf\xC3\xA9 100%&dni=%FF");
   EXPECT_EQ(lenient.name.text, "café 100%");
   EXPECT_EQ(lenient.dni.text, "\xEF\xBF\xBD");
+}
+
+std::string repeated(std::string_view unit, std::size_t times) {
+  std::string out;
+  out.reserve(unit.size() * times);
+  for (std::size_t i = 0; i < times; ++i) out += unit;
+  return out;
+}
+
+// The results parse_form_user gave before it was made linear (issue 15),
+// kept exactly: each of these bodies is one a hostile client can send.
+TEST(ParseFormUser, HostileBodiesReadAsBefore) {
+  constexpr std::size_t kMiB = std::size_t{1} << 20U;
+  const std::string fffd = "\xEF\xBF\xBD";
+  for (const char filler : {'\xFF', '%', '&', '=', '+'}) {
+    const auto input = parse_form_user(std::string(kMiB, filler));
+    EXPECT_EQ(input.dni.kind, Kind::kAbsent) << int{filler};
+    EXPECT_EQ(input.name.kind, Kind::kAbsent) << int{filler};
+  }
+  EXPECT_EQ(parse_form_user(repeated("a=%ZZ", kMiB / 5)).dni.kind, Kind::kAbsent);
+  EXPECT_EQ(parse_form_user(repeated("\xE2\x82\xAC", kMiB / 3)).name.kind, Kind::kAbsent);
+
+  // Raw invalid bytes: each becomes one U+FFFD.
+  const auto invalid = parse_form_user("name=" + std::string(kMiB, '\xFF'));
+  EXPECT_EQ(invalid.name.kind, Kind::kString);
+  EXPECT_EQ(invalid.name.text, repeated(fffd, kMiB));
+  // Raw and escaped UTF-8 decode alike.
+  EXPECT_EQ(parse_form_user("name=" + repeated("\xE2\x82\xAC", 1000)).name.text, repeated("\xE2\x82\xAC", 1000));
+  EXPECT_EQ(parse_form_user("name=" + repeated("%E2%82%AC", 1000)).name.text, repeated("\xE2\x82\xAC", 1000));
+  // A truncated sequence between ASCII runs.
+  EXPECT_EQ(parse_form_user("name=ab%E2%82cd\xC3").name.text, "ab" + fffd + fffd + "cd" + fffd);
+  // Lone and broken escapes stay as written; "+" is a space, "%2B" a plus.
+  EXPECT_EQ(parse_form_user("dni=%ZZ%4%%41+%2B").dni.text, "%ZZ%4%A +");
+  EXPECT_EQ(parse_form_user("dni=" + std::string(1000, '%')).dni.text, std::string(1000, '%'));
+
+  // Many keys: the last "dni" and "name" win, wherever they are, and a key
+  // is compared decoded.
+  const auto many = parse_form_user(repeated("a=1&dni=x&name=\xFF&", 50000) + "%64%6E%69=last&n%61me=N&zz");
+  EXPECT_EQ(many.dni.text, "last");
+  EXPECT_EQ(many.name.text, "N");
+  const auto repeats = parse_form_user(repeated("dni=1&", 100000) + "dni=2&name&" + repeated("&", 1000));
+  EXPECT_EQ(repeats.dni.text, "2");
+  EXPECT_EQ(repeats.name.kind, Kind::kString);  // a key without "=" is an empty value
+  EXPECT_EQ(repeats.name.text, "");
+  // Keys that only look like the wanted ones.
+  const auto lookalikes = parse_form_user("dni+=1&d+ni=2&%64ni%20=3&dn=4&dnii=5&DNI=6&name%00=7&=8");
+  EXPECT_EQ(lookalikes.dni.kind, Kind::kAbsent);
+  EXPECT_EQ(lookalikes.name.kind, Kind::kAbsent);
+  // "=" after the first belongs to the value; NUL bytes are kept.
+  EXPECT_EQ(parse_form_user("dni==a=b").dni.text, "=a=b");
+  EXPECT_EQ(parse_form_user(std::string("dni=a\0b%00", 10)).dni.text, std::string("a\0b\0", 4));
 }
 
 TEST(ParseUserBody, ChoosesTheParserByMediaType) {
