@@ -67,6 +67,13 @@ TEST(RepairUtf8, ReplacesInvalidBytes) {
             "b");
   EXPECT_EQ(repair_utf8("\xC3"), "\xEF\xBF\xBD");
   EXPECT_EQ(repair_utf8("\xC3\xA9"), "\xC3\xA9");
+  // Valid text is copied in runs; each invalid byte of a broken sequence is
+  // one U+FFFD, wherever the run it ends or starts.
+  EXPECT_EQ(repair_utf8("\xC3\xA9\xFF"), "\xC3\xA9\xEF\xBF\xBD");
+  EXPECT_EQ(repair_utf8("a\xE2\x82"), "a\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(repair_utf8("\xE2\x82\xAC\xE2\x82x\xE2\x82\xAC"), "\xE2\x82\xAC\xEF\xBF\xBD\xEF\xBF\xBDx\xE2\x82\xAC");
+  EXPECT_EQ(repair_utf8(std::string(3, '\xFF')), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(repair_utf8(""), "");
 }
 
 }  // namespace
