@@ -279,19 +279,22 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
   return std::move(handler.input);
 }
 
-// Hostile 1 MiB bodies cost (issue 15), in millions of instructions by
-// callgrind (a wall time on this 2-core machine in brackets, median of 5+):
+// Hostile 1 MiB bodies cost (issue 15): millions of instructions in the
+// parser (callgrind), then the median time to answer one POST through the
+// server (release, this loaded 2-core machine):
 //   form body                  before           after
-//   0xff bytes                 947 (79-220 ms)  82 (3 ms)
-//   "name=" + 0xff bytes       985              205 (the value is 3 MiB of U+FFFD)
+//   0xff bytes                 947  62 ms       82  3.9 ms
 //   "%" / "&" / "="            928 / 514 / 138  118 / 186 / 34
-//   "a=%ZZ" repeated           289              59
-//   raw "€" / "name=" + "€"    954 / 991        85 / 155
+//                              60 / 47 / 11 ms  5.6 / 11.5 / 2.1 ms
+//   "a=%ZZ" repeated           289  21 ms       59  3.5 ms
+//   raw "€"                    954  66 ms       85  4.0 ms
+//   "name=" + raw "€"          991  73 ms       155 10.5 ms
+//   "name=" + 0xff bytes       985  68 ms       205 16 ms (3 MiB of U+FFFD)
 //   "name=" + "%E2%82%AC"      116              77
 //   "a=1&" / "dni=1&" repeated 261 / 241        56 / 75
-// against Boost.JSON on 1 MiB: {"name":"€…"} 30, {"name":"\u00ff…"} 35,
-// 175,000 keys 65. Through the server (tests/api/form_cost_test.cpp) the 0xff
-// form went from 47-72 ms to 4-8 ms, JSON of the same size taking 2-3 ms.
+//                              21 ms            3.3 ms (a=1&)
+// against Boost.JSON on 1 MiB: {"name":"€…"} 30 and 3.5 ms, {"x":"ÿ…"}
+// 2.6 ms, 175,000 keys 65 and 4.1 ms.
 // Nothing was quadratic: the cost was the escaping's fmt::format per byte,
 // a second validation in params_view's constructor, and params_view decoding
 // (and allocating) every key and value of every parameter. Now only the last
