@@ -317,12 +317,11 @@ asio::awaitable<void> Server::Impl::refuse_request(Connection& connection, Messa
                                                    std::chrono::steady_clock::time_point started) const {
   const std::string request_id = new_request_id();
   answer.set("X-Request-ID", request_id);
-  // The method and target only once Beast has parsed them; before that there
-  // are only bytes, and none of them is logged.
-  const bool parsed = parser.is_header_done();
+  // The method and target once Beast has parsed the start line (empty
+  // before): raw bytes it has not accepted are never logged.
   Exchange refused;
-  refused.method = parsed ? std::string_view(parser.get().method_string()) : std::string_view{};
-  refused.target = parsed ? std::string_view(parser.get().target()) : std::string_view{};
+  refused.method = parser.get().method_string();
+  refused.target = parser.get().target();
   refused.route = kMalformedRoute;
   refused.status = answer.result_int();
   refused.body_bytes = answer.body().size();
@@ -339,10 +338,9 @@ asio::awaitable<void> Server::Impl::refuse_request(Connection& connection, Messa
 void Server::Impl::report_timeout(const Parser& parser, std::string_view peer,
                                   std::chrono::steady_clock::time_point started) const {
   const std::string request_id = new_request_id();
-  const bool parsed = parser.is_header_done();
   Exchange cut;
-  cut.method = parsed ? std::string_view(parser.get().method_string()) : std::string_view{};
-  cut.target = parsed ? std::string_view(parser.get().target()) : std::string_view{};
+  cut.method = parser.get().method_string();
+  cut.target = parser.get().target();
   cut.route = kTimeoutRoute;
   cut.status = static_cast<unsigned>(bhttp::status::request_timeout);  // what it stands for; never sent
   cut.duration = std::chrono::steady_clock::now() - started;

@@ -260,9 +260,12 @@ long long value_of(const std::string& scrape, const std::string& prefix) {
 }
 
 TEST(LogHostile, RequestsTheServerRefusesItselfAreCountedAsMalformedAndLoggedAtInfo) {
-  TestServer server(with_env({{"LOG_FORMAT", "json"}, {"REQUEST_TIMEOUT", "2"}}));
-  // Refused before Beast could parse a method: no method, no path logged.
-  const auto bad = raw_exchange(server.port(), "GET /api/ HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n", 2s);
+  TestServer server(with_env(
+      {{"LOG_FORMAT", "json"}, {"REQUEST_TIMEOUT", "2"}, {"MAX_BODY_BYTES", "1024"}, {"MAX_HEADER_BYTES", "1024"}}));
+  // Refused before Beast could parse a method (a TLS hello): no method, no
+  // path logged.
+  const auto bad =
+      raw_exchange(server.port(), std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 15), 2s);
   ASSERT_TRUE(bad.starts_with("HTTP/1.1 400 ")) << bad;
   // Refused once parsed: 501 for a coding we do not implement.
   const auto gzip = raw_exchange(server.port(),
@@ -270,14 +273,30 @@ TEST(LogHostile, RequestsTheServerRefusesItselfAreCountedAsMalformedAndLoggedAtI
                                  "0\r\n\r\n",
                                  2s);
   ASSERT_TRUE(gzip.starts_with("HTTP/1.1 501 ")) << gzip;
+  // 413 (parsed), 431 (not), and the one-Host 400 (parsed).
+  const auto large =
+      raw_exchange(server.port(), "POST /api/users/ HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", 2s);
+  ASSERT_TRUE(large.starts_with("HTTP/1.1 413 ")) << large;
+  const auto header = raw_exchange(
+      server.port(), "GET /api/ HTTP/1.1\r\nHost: a\r\nX-Filler: " + std::string(2000, 'f') + "\r\n\r\n", 2s);
+  ASSERT_TRUE(header.starts_with("HTTP/1.1 431 ")) << header;
+  const auto no_host = raw_exchange(server.port(), "GET /api/ HTTP/1.1\r\n\r\n", 2s);
+  ASSERT_TRUE(no_host.starts_with("HTTP/1.1 400 ")) << no_host;
   HttpClient client(server.port());
   const auto scrape = client.get("/metrics").body();
-  EXPECT_EQ(value_of(scrape, series("malformed", "other", "4xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("malformed", "other", "4xx")), 1) << scrape;  // the TLS hello
   EXPECT_EQ(value_of(scrape, series("malformed", "POST", "5xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("malformed", "POST", "4xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("malformed", "GET", "4xx")), 2) << scrape;  // the 431 and the missing Host
+  EXPECT_EQ(value_of(scrape, series("/api/", "GET", "4xx")), -1) << "a refusal was counted under its route";
 
-  wait_for([&] { return lines_with(server.stdout_text(), "route", "malformed").size() >= 2; });
+  wait_for([&] { return lines_with(server.stdout_text(), "route", "malformed").size() >= 5; });
   const auto refused = lines_with(server.stdout_text(), "route", "malformed");
-  ASSERT_EQ(refused.size(), 2U) << server.stdout_text();
+  ASSERT_EQ(refused.size(), 5U) << server.stdout_text();
+  EXPECT_EQ(refused[2].at("status").as_int64(), 413);
+  EXPECT_EQ(refused[3].at("status").as_int64(), 431);
+  EXPECT_EQ(refused[4].at("status").as_int64(), 400);
+  EXPECT_EQ(refused[4].at("method").as_string(), "GET");
   EXPECT_EQ(refused[0].at("status").as_int64(), 400);
   EXPECT_EQ(refused[0].at("level").as_string(), "info");
   EXPECT_EQ(refused[0].at("path").as_string(), "");
