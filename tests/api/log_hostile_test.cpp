@@ -337,23 +337,29 @@ TEST(LogHostile, RequestTimeoutsAreCountedAndLoggedAtDebugButIdleTimeoutsAreNot)
   EXPECT_EQ(cut[0].at("bytes").as_int64(), 0);
 }
 
-TEST(LogHostile, AListCutShortIsLoggedWithTheBytesSentAndCompleteFalse) {
-  // 300,000 users (about 12 MB of JSON, more than loopback's socket buffers
-  // hold), read straight into SQLite; the client reads 1 KB and hangs up.
-  const auto dir = make_temp_dir();
+constexpr int kUsers = 300000;
+
+// A migrated SQLite file in `dir` with kUsers users (about 12 MB of JSON as a
+// list, more than loopback's socket buffers hold), written straight into
+// SQLite; its DATABASE_URL.
+std::string seeded_database(const std::filesystem::path& dir) {
   const auto path = dir / "db.sqlite3";
   const std::string url = "sqlite:///" + path.string();
-  ASSERT_EQ(run_binary({"migrate"}, {{"DATABASE_URL", url}}).exit_code, 0);
-  constexpr int kUsers = 300000;
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    const std::string seed = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
-                             std::to_string(kUsers) +
-                             ") INSERT INTO api_user (dni, name) SELECT 'c' || i, 'Cut short ' || i FROM n";
-    EXPECT_EQ(sqlite3_exec(db, seed.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
+  EXPECT_EQ(run_binary({"migrate"}, {{"DATABASE_URL", url}}).exit_code, 0);
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string seed = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                           std::to_string(kUsers) +
+                           ") INSERT INTO api_user (dni, name) SELECT 'c' || i, 'Cut short ' || i FROM n";
+  EXPECT_EQ(sqlite3_exec(db, seed.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  return url;
+}
+
+TEST(LogHostile, AListCutShortIsLoggedWithTheBytesSentAndCompleteFalse) {
+  // The client reads 1 KB of a long list and hangs up.
+  const auto dir = make_temp_dir();
+  const std::string url = seeded_database(dir);
   TestServer server(with_env({{"LOG_FORMAT", "json"}, {"DATABASE_URL", url}}));
   {
     RawConnection reader(server.port());
@@ -380,6 +386,32 @@ TEST(LogHostile, AListCutShortIsLoggedWithTheBytesSentAndCompleteFalse) {
   ASSERT_EQ(both.size(), 2U);
   EXPECT_FALSE(both[1].contains("complete")) << both[1];
   EXPECT_GT(both[1].at("bytes").as_int64(), std::int64_t{kUsers} * 30);
+  server.stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LogHostile, AListCutByWriteTimeoutIsCountedAsTimeoutAndLoggedAtDebug) {
+  // The client asks for a long list and never reads: once the socket buffers
+  // are full, WRITE_TIMEOUT cuts the stream.
+  const auto dir = make_temp_dir();
+  const std::string url = seeded_database(dir);
+  TestServer server(
+      with_env({{"LOG_FORMAT", "json"}, {"LOG_LEVEL", "debug"}, {"WRITE_TIMEOUT", "1"}, {"DATABASE_URL", url}}));
+  RawConnection reader(server.port());
+  ASSERT_TRUE(reader.send("GET /api/users/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+  wait_for([&] { return !lines_with(server.stdout_text(), "route", "timeout").empty(); }, 10s);
+  const auto cut = lines_with(server.stdout_text(), "route", "timeout");
+  ASSERT_EQ(cut.size(), 1U) << server.stdout_text();
+  EXPECT_EQ(cut[0].at("level").as_string(), "debug");
+  EXPECT_EQ(cut[0].at("status").as_int64(), 200);  // the status it began with
+  EXPECT_EQ(cut[0].at("complete").as_bool(), false);
+  EXPECT_GT(cut[0].at("bytes").as_int64(), 0);
+  EXPECT_LT(cut[0].at("bytes").as_int64(), std::int64_t{kUsers} * 30);
+  EXPECT_TRUE(lines_with(server.stdout_text(), "route", "/api/users/").empty()) << "reported twice";
+  HttpClient client(server.port());
+  const auto scrape = client.get("/metrics").body();
+  EXPECT_EQ(value_of(scrape, series("timeout", "GET", "2xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("/api/users/", "GET", "2xx")), -1) << scrape;
   server.stop();
   std::filesystem::remove_all(dir);
 }
