@@ -344,7 +344,7 @@ constexpr int kUsers = 300000;
 // SQLite; its DATABASE_URL.
 std::string seeded_database(const std::filesystem::path& dir) {
   const auto path = dir / "db.sqlite3";
-  const std::string url = "sqlite:///" + path.string();
+  std::string url = "sqlite:///" + path.string();
   EXPECT_EQ(run_binary({"migrate"}, {{"DATABASE_URL", url}}).exit_code, 0);
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
