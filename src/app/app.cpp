@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -160,6 +161,17 @@ boost::system::result<std::unique_ptr<storage::UserStore>, std::string> open_sto
   return std::move(*store);
 }
 
+// The labels of the metrics' routes: the API's, then the server's own for
+// what it refuses or cuts without the API (static: Metrics keeps a span).
+constexpr auto kMetricRouteLabels = [] {
+  std::array<std::string_view, api::kRouteLabels.size() + 2> labels{};
+  std::copy(api::kRouteLabels.begin(), api::kRouteLabels.end(), labels.begin());
+  labels[api::kRouteLabels.size()] = http::kMalformedRoute;
+  labels[api::kRouteLabels.size() + 1] = http::kTimeoutRoute;
+  return labels;
+}();
+static_assert(kMetricRouteLabels.size() < observability::kMaxRouteLabels, "room for \"other\"");
+
 // Probes and scrapes succeed every few seconds; they are not worth an info line.
 bool is_routine(const http::Exchange& exchange) {
   return exchange.status < 400 &&
@@ -175,13 +187,15 @@ std::string_view address_of(std::string_view peer) {
 
 void record(observability::Metrics& metrics, const http::Exchange& exchange) {
   metrics.observe_request(exchange.route, exchange.method, exchange.status, exchange.duration);
-  const auto level = is_routine(exchange) ? log::Level::kDebug : log::Level::kInfo;
+  // Timeouts are the client's silence, frequent under a slow network: debug.
+  const auto level =
+      is_routine(exchange) || exchange.route == http::kTimeoutRoute ? log::Level::kDebug : log::Level::kInfo;
   if (!log::log_enabled(level)) return;
   log::log_access(level, log::AccessRecord{
                              exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
                              std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
                              exchange.request_id, exchange.client.empty() ? address_of(exchange.peer) : exchange.client,
-                             exchange.principal});
+                             exchange.principal, exchange.complete});
 }
 
 // What the API needs from the process: readiness, and the metrics with the
@@ -290,7 +304,7 @@ int serve(const config::Config& config) {
     return kExitBadConfig;
   }
 
-  observability::Metrics metrics(api::kRouteLabels);
+  observability::Metrics metrics(kMetricRouteLabels);
   std::atomic<bool> accepting{true};
   http::Server* server_ptr = nullptr;
 

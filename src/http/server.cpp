@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -43,6 +44,20 @@ constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 
 // Django's answer to a Host it will not serve, and ours to a missing or doubled one.
 constexpr std::string_view kInvalidHost = "Invalid host header.";
+
+constexpr std::string_view kObsFold = "Obsolete line folding is not allowed in header fields.";
+
+using Parser = bhttp::request_parser<bhttp::string_body>;
+
+// Whether Beast already refuses the start of a header block: garbage (a TLS
+// hello, noise) is answered at once instead of after REQUEST_TIMEOUT.
+bool parser_refuses(std::string_view bytes, std::size_t header_limit) {
+  bhttp::request_parser<bhttp::empty_body> trial;
+  trial.header_limit(static_cast<std::uint32_t>(header_limit));
+  boost::system::error_code ec;
+  trial.put(asio::buffer(bytes.data(), bytes.size()), ec);
+  return ec && ec != bhttp::error::need_more;
+}
 
 bool has_one_host(const Request& request) {
   const auto hosts = request.count(bhttp::field::host);
@@ -102,7 +117,20 @@ struct Server::Impl {
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, Worker& worker);
-  asio::awaitable<bool> read_request(Connection& connection, bhttp::request_parser<bhttp::string_body>& parser) const;
+  asio::awaitable<bool> read_request(Connection& connection, Parser& parser, std::string_view peer) const;
+  // Reads until the buffer holds a whole header block (or Beast will refuse
+  // what it holds, or it reaches the header limit); the read error, if any,
+  // and whether a line is folded.
+  struct HeaderWait {
+    boost::system::error_code ec;
+    bool folded = false;
+  };
+  asio::awaitable<HeaderWait> await_header_block(Connection& connection) const;
+  // Answers a request the server refuses itself (and reports it as such).
+  asio::awaitable<void> refuse_request(Connection& connection, Message& answer, const Parser& parser,
+                                       std::string_view peer, std::chrono::steady_clock::time_point started) const;
+  // Reports a request (or the start of one) cut by REQUEST_TIMEOUT.
+  void report_timeout(const Parser& parser, std::string_view peer, std::chrono::steady_clock::time_point started) const;
   asio::awaitable<bool> exchange(Connection& connection, Request request, std::string_view peer);
   asio::awaitable<void> refuse(tcp::socket socket) const;
   // What is reported of a request once its response is complete.
@@ -113,9 +141,12 @@ struct Server::Impl {
     std::string_view request_id;
     std::chrono::steady_clock::time_point started;
     bool reported = false;
+    std::uint64_t sent = 0;  // body bytes of a streamed response written so far
+    bool timed_out = false;  // a write of it hit WRITE_TIMEOUT
   };
-  // Reports the exchange (access log, metrics) once.
-  void report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) const;
+  // Reports the exchange (access log, metrics) once; `complete` false for a
+  // response cut short, whose body_bytes are those sent.
+  void report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes, bool complete = true) const;
   // Whether the whole response went out. The exchange is reported when the
   // response is complete, before its last bytes are written: a client that
   // reads the response and then scrapes /metrics sees it counted.
@@ -189,7 +220,7 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
     connection.state = Connection::State::kBusy;
 
     bhttp::request_parser<bhttp::string_body> parser;
-    auto reading = read_request(connection, parser);
+    auto reading = read_request(connection, parser, peer);
     if (!co_await std::move(reading)) break;
     // (Built in its own statement: GCC 12 mishandles temporaries, such as a
     // by-value argument, that share a full-expression with co_await.)
@@ -202,27 +233,41 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
 
 // Reads one whole request into `parser`; false when the connection is done
 // (after answering a request that cannot be served, when it deserves one).
-asio::awaitable<bool> Server::Impl::read_request(Connection& connection,
-                                                 bhttp::request_parser<bhttp::string_body>& parser) const {
+asio::awaitable<bool> Server::Impl::read_request(Connection& connection, Parser& parser, std::string_view peer) const {
   const Limits& limits = config.limits;
+  const auto started = std::chrono::steady_clock::now();
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser.body_limit(limits.max_body_bytes);
   connection.stream.expires_after(limits.request_timeout);
-  auto [header_ec, header_bytes] =
-      co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kAwaitable);
-  // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked leaves
-  // the body's length unknowable; reading on would let the body smuggle in
-  // a second request.
-  if (!header_ec && parser.get().count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
-    header_ec = bhttp::error::bad_transfer_encoding;
-  }
-  // RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host, and no request
-  // may have two (which one a proxy and we each read would differ).
-  if (!header_ec && !has_one_host(parser.get())) {
-    connection.stream.expires_after(limits.write_timeout);
-    const auto refused = error_message(bhttp::status::bad_request, kInvalidHost, parser.get().version());
-    co_await bhttp::async_write(connection.stream, refused, kAwaitable);
+  auto [header_ec, folded] = co_await await_header_block(connection);
+  // RFC 9112 5.2: a server must reject obs-fold or replace it with spaces;
+  // Beast 1.81 replaces it, but a proxy in front may have split the line
+  // instead, and a folded Transfer-Encoding is a smuggling vector.
+  if (folded) {
+    auto refused = error_message(bhttp::status::bad_request, kObsFold, 11);
+    co_await refuse_request(connection, refused, parser, peer, started);
     co_return false;
+  }
+  if (!header_ec) {
+    auto [read_ec, header_bytes] =
+        co_await bhttp::async_read_header(connection.stream, connection.buffer, parser, kAwaitable);
+    header_ec = read_ec;
+  }
+  if (!header_ec) {
+    // RFC 9112 6: a Transfer-Encoding we cannot frame by leaves the body's
+    // length unknowable; reading on would let the body smuggle in a second
+    // request.
+    if (auto refused = refuse_transfer_encoding(parser.get())) {
+      co_await refuse_request(connection, *refused, parser, peer, started);
+      co_return false;
+    }
+    // RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host, and no
+    // request may have two (which one a proxy and we each read would differ).
+    if (!has_one_host(parser.get())) {
+      auto refused = error_message(bhttp::status::bad_request, kInvalidHost, parser.get().version());
+      co_await refuse_request(connection, refused, parser, peer, started);
+      co_return false;
+    }
   }
   if (!header_ec && !parser.is_done()) {
     const auto expect = parser.get()[bhttp::field::expect];
@@ -234,11 +279,75 @@ asio::awaitable<bool> Server::Impl::read_request(Connection& connection,
     header_ec = body_ec;
   }
   if (!header_ec) co_return true;
+  if (header_ec == beast::error::timeout) {
+    report_timeout(parser, peer, started);
+    co_return false;
+  }
   if (auto answer = answer_for_read_error(header_ec, limits)) {
-    connection.stream.expires_after(limits.write_timeout);
-    co_await bhttp::async_write(connection.stream, *answer, kAwaitable);
+    co_await refuse_request(connection, *answer, parser, peer, started);
   }
   co_return false;
+}
+
+// Why a guard on bytes: Beast 1.81 accepts obs-fold (it joins the lines with
+// a space) and the parsed header keeps no trace of it, so the fold can only
+// be seen in the bytes before Beast consumes them. This is no HTTP parser:
+// it looks for CRLF followed by SP or HTAB up to the first empty line, and
+// Beast still parses (and judges) everything. A header that arrives in one
+// read (nearly all) costs one scan; one that arrives in pieces waits here for
+// the rest, unless Beast already refuses what came or the header limit is hit.
+asio::awaitable<Server::Impl::HeaderWait> Server::Impl::await_header_block(Connection& connection) const {
+  const std::size_t limit = config.limits.max_header_bytes;
+  for (;;) {
+    const auto data = connection.buffer.cdata();
+    const std::string_view bytes(static_cast<const char*>(data.data()), std::min(data.size(), limit + 4));
+    const auto block = scan_header_block(bytes);
+    if (block == HeaderBlock::kFolded) co_return HeaderWait{{}, true};
+    if (block == HeaderBlock::kComplete) co_return HeaderWait{};
+    // Beast answers these (431, 400) as it always did.
+    if (data.size() >= limit || parser_refuses(bytes, limit)) co_return HeaderWait{};
+    auto [ec, n] = co_await connection.stream.async_read_some(connection.buffer.prepare(kReadChunk), kAwaitable);
+    if (ec) co_return HeaderWait{ec, false};
+    connection.buffer.commit(n);
+  }
+}
+
+asio::awaitable<void> Server::Impl::refuse_request(Connection& connection, Message& answer, const Parser& parser,
+                                                   std::string_view peer,
+                                                   std::chrono::steady_clock::time_point started) const {
+  const std::string request_id = new_request_id();
+  answer.set("X-Request-ID", request_id);
+  // The method and target once Beast has parsed the start line (empty
+  // before): raw bytes it has not accepted are never logged.
+  Exchange refused;
+  refused.method = parser.get().method_string();
+  refused.target = parser.get().target();
+  refused.route = kMalformedRoute;
+  refused.status = answer.result_int();
+  refused.body_bytes = answer.body().size();
+  refused.duration = std::chrono::steady_clock::now() - started;
+  refused.peer = peer;
+  refused.request_id = request_id;
+  // Reported before the write, like every answer: a client that reads it and
+  // then scrapes /metrics sees it counted.
+  events.exchange(refused);
+  connection.stream.expires_after(config.limits.write_timeout);
+  co_await bhttp::async_write(connection.stream, answer, kAwaitable);
+}
+
+void Server::Impl::report_timeout(const Parser& parser, std::string_view peer,
+                                  std::chrono::steady_clock::time_point started) const {
+  const std::string request_id = new_request_id();
+  Exchange cut;
+  cut.method = parser.get().method_string();
+  cut.target = parser.get().target();
+  cut.route = kTimeoutRoute;
+  cut.status = static_cast<unsigned>(bhttp::status::request_timeout);  // what it stands for; never sent
+  cut.duration = std::chrono::steady_clock::now() - started;
+  cut.peer = peer;
+  cut.request_id = request_id;
+  cut.complete = false;
+  events.exchange(cut);
 }
 
 // Hands one request to the handler and sends its response; false when the
@@ -263,16 +372,20 @@ asio::awaitable<bool> Server::Impl::exchange(Connection& connection, Request req
   InFlight in_flight{method, target, peer, request_id, started};
   const bool sent = co_await send(connection, response, head_only, in_flight);
   requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
-  report(in_flight, response, 0);  // cut short: reported now, with no body
+  // Cut short (client gone, stream failure, WRITE_TIMEOUT): reported now,
+  // with the body bytes that went out.
+  report(in_flight, response, in_flight.sent, false);
   co_return sent&& keep_open;
 }
 
-void Server::Impl::report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes) const {
+void Server::Impl::report(InFlight& in_flight, const Response& response, std::uint64_t body_bytes,
+                          bool complete) const {
   if (in_flight.reported) return;
   in_flight.reported = true;
-  events.exchange(Exchange{in_flight.method, in_flight.target, response.route, response.message.result_int(),
-                           body_bytes, std::chrono::steady_clock::now() - in_flight.started, in_flight.peer,
-                           in_flight.request_id, response.client, response.principal});
+  const auto route = !complete && in_flight.timed_out ? kTimeoutRoute : response.route;
+  events.exchange(Exchange{in_flight.method, in_flight.target, route, response.message.result_int(), body_bytes,
+                           std::chrono::steady_clock::now() - in_flight.started, in_flight.peer, in_flight.request_id,
+                           response.client, response.principal, complete});
 }
 
 // Writes one response.
@@ -296,7 +409,10 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
   bhttp::response_serializer<bhttp::string_body> serializer(message);
   if (head_only) report(in_flight, response, 0);
   auto [header_ec, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, kAwaitable);
-  if (header_ec) co_return false;
+  if (header_ec) {
+    in_flight.timed_out = header_ec == beast::error::timeout;
+    co_return false;
+  }
   if (head_only) co_return true;
 
   std::uint64_t bytes = 0;
@@ -316,7 +432,11 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
     bytes += piece->size();
     const auto chunk = bhttp::make_chunk(asio::buffer(*piece));
     auto [ec, n] = co_await asio::async_write(connection.stream, chunk, kAwaitable);
-    if (ec) co_return false;
+    if (ec) {
+      in_flight.timed_out = ec == beast::error::timeout;
+      co_return false;
+    }
+    in_flight.sent = bytes;
   }
 }
 

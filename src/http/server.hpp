@@ -73,9 +73,19 @@ struct ServerConfig {
   Limits limits;
 };
 
+// Fixed route labels for what the server decides on its own, without the
+// handler: a request it refuses (400, 413, 431, 501), and a request cut by
+// REQUEST_TIMEOUT or a streamed response cut by WRITE_TIMEOUT.
+inline constexpr std::string_view kMalformedRoute = "malformed";
+inline constexpr std::string_view kTimeoutRoute = "timeout";
+
 // One request and its answer, reported once its response is complete, just
 // before the last bytes are written (so a client that reads the response and
-// then scrapes /metrics sees it counted).
+// then scrapes /metrics sees it counted). Also reported, once: a request the
+// server refuses itself (route kMalformedRoute, the status sent), a request
+// cut by REQUEST_TIMEOUT (route kTimeoutRoute, status 408, which is not sent:
+// no one is listening), and a streamed response cut short (complete false,
+// body_bytes what was sent; route kTimeoutRoute when WRITE_TIMEOUT cut it).
 struct Exchange {
   std::string_view method;
   std::string_view target;
@@ -87,6 +97,7 @@ struct Exchange {
   std::string_view request_id;
   std::string_view client;     // Response::client, or the peer's address
   std::string_view principal;  // Response::principal
+  bool complete = true;        // false: cut short, body_bytes is what was sent
 };
 
 // Hooks for logs and metrics, called on the IO thread; the server itself

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <cctype>
 #include <iterator>
 #include <random>
@@ -14,6 +16,10 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 constexpr std::size_t kMaxRequestIdLength = 128;
+
+constexpr std::string_view kTransferEncodingInHttp10 = "Transfer-Encoding is not allowed in an HTTP/1.0 request.";
+constexpr std::string_view kNotChunkedOnce = "Transfer-Encoding must be chunked, once, on one line.";
+constexpr std::string_view kCodingNotImplemented = "Transfer codings other than chunked are not implemented.";
 }  // namespace
 
 Message error_message(bhttp::status status, std::string_view detail, unsigned version) {
@@ -41,6 +47,43 @@ std::optional<Message> answer_for_read_error(const boost::system::error_code& ec
     return error_message(bhttp::status::bad_request, "Malformed HTTP request.", 11);
   }
   return std::nullopt;
+}
+
+std::optional<Message> refuse_transfer_encoding(const Request& header) {
+  const auto lines = header.count(bhttp::field::transfer_encoding);
+  if (lines == 0) return std::nullopt;
+  // RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+  // framing (a 1.0 proxy may have forwarded it without understanding it).
+  if (header.version() < 11) return error_message(bhttp::status::bad_request, kTransferEncodingInHttp10, 10);
+  // Two field lines: a proxy that reads the first and we who read the last
+  // (or their join) would frame the body differently.
+  if (lines > 1) return error_message(bhttp::status::bad_request, kNotChunkedOnce, 11);
+  std::size_t codings = 0;
+  std::size_t chunked = 0;
+  bool last_is_chunked = false;
+  for (const auto coding : bhttp::token_list{header[bhttp::field::transfer_encoding]}) {
+    ++codings;
+    last_is_chunked = boost::beast::iequals(coding, "chunked");
+    if (last_is_chunked) ++chunked;
+  }
+  // RFC 9112 6.3: not ending in chunked, the length is unknowable; chunked
+  // twice is forbidden to senders (6.1). Either way the stream is out of sync.
+  if (!last_is_chunked || chunked > 1) return error_message(bhttp::status::bad_request, kNotChunkedOnce, 11);
+  if (codings > 1) return error_message(bhttp::status::not_implemented, kCodingNotImplemented, 11);
+  return std::nullopt;
+}
+
+HeaderBlock scan_header_block(std::string_view bytes) {
+  for (auto at = bytes.find("\r\n"); at != std::string_view::npos; at = bytes.find("\r\n", at + 2)) {
+    if (at + 2 >= bytes.size()) return HeaderBlock::kIncomplete;
+    const char next = bytes[at + 2];
+    if (next == ' ' || next == '\t') return HeaderBlock::kFolded;
+    if (next == '\r') {
+      if (at + 3 >= bytes.size()) return HeaderBlock::kIncomplete;
+      if (bytes[at + 3] == '\n') return HeaderBlock::kComplete;
+    }
+  }
+  return HeaderBlock::kIncomplete;
 }
 
 bool is_sane_request_id(std::string_view id) {

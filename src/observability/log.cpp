@@ -193,6 +193,7 @@ void log_access(Level level, const AccessRecord& record) {
       line += " principal=";
       append_text_value(line, record.principal);
     }
+    if (!record.complete) line += " complete=false";
     if (path_cut) line += " path_truncated=true";
   } else {
     line += R"({"time":")";
@@ -214,6 +215,7 @@ void log_access(Level level, const AccessRecord& record) {
       line += R"(,"principal":)";
       append_log_string(line, record.principal, kMaxLoggedValueBytes);
     }
+    if (!record.complete) line += R"(,"complete":false)";
     if (path_cut) line += R"(,"path_truncated":true)";
     line += '}';
   }

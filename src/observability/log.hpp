@@ -66,6 +66,7 @@ struct AccessRecord {
   std::string_view request_id;
   std::string_view client;     // the address the request is attributed to
   std::string_view principal;  // who authenticated; empty: no one
+  bool complete = true;        // false: the response was cut short after `bytes`
 };
 
 // The hot path: formats without building a JSON document.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "support/http_client.hpp"
+#include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): posix_spawn's environment
@@ -228,6 +230,190 @@ TEST(LogHostile, AnUnreadStdoutBoundsMemoryCountsDropsAndLetsSigtermFinishInTime
   EXPECT_EQ(exited->first, 0);
   EXPECT_LT(exited->second, 2500ms) << "SHUTDOWN_TIMEOUT=2 bounds the last flush";
   std::cout << "peak RSS " << peak << " KiB; SIGTERM to exit " << exited->second.count() << " ms\n";
+}
+
+// The JSON log lines of `text` whose `key` is the string `value`.
+std::vector<boost::json::object> lines_with(const std::string& text, std::string_view key, std::string_view value) {
+  std::vector<boost::json::object> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(line, ec);
+    if (ec || !parsed.is_object()) continue;
+    const auto* found = parsed.as_object().if_contains(key);
+    if (found != nullptr && found->is_string() && found->as_string() == value) out.push_back(parsed.as_object());
+  }
+  return out;
+}
+
+std::string series(std::string_view route, std::string_view method, std::string_view status_class) {
+  return "users_api_http_requests_total{route=\"" + std::string(route) + "\",method=\"" + std::string(method) +
+         "\",status=\"" + std::string(status_class) + "\"} ";
+}
+
+// The value of one series in a scrape, or -1 when it is absent.
+long long value_of(const std::string& scrape, const std::string& prefix) {
+  const auto at = scrape.find(prefix);
+  if (at == std::string::npos) return -1;
+  return std::stoll(scrape.substr(at + prefix.size()));
+}
+
+TEST(LogHostile, RequestsTheServerRefusesItselfAreCountedAsMalformedAndLoggedAtInfo) {
+  TestServer server(with_env(
+      {{"LOG_FORMAT", "json"}, {"REQUEST_TIMEOUT", "2"}, {"MAX_BODY_BYTES", "1024"}, {"MAX_HEADER_BYTES", "1024"}}));
+  // Refused before Beast could parse a method (a TLS hello): no method, no
+  // path logged.
+  const auto bad =
+      raw_exchange(server.port(), std::string("\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n", 15), 2s);
+  ASSERT_TRUE(bad.starts_with("HTTP/1.1 400 ")) << bad;
+  // Refused once parsed: 501 for a coding we do not implement.
+  const auto gzip = raw_exchange(server.port(),
+                                 "POST /api/users/ HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                                 "0\r\n\r\n",
+                                 2s);
+  ASSERT_TRUE(gzip.starts_with("HTTP/1.1 501 ")) << gzip;
+  // 413 (parsed), 431 (not), and the one-Host 400 (parsed).
+  const auto large =
+      raw_exchange(server.port(), "POST /api/users/ HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", 2s);
+  ASSERT_TRUE(large.starts_with("HTTP/1.1 413 ")) << large;
+  const auto header = raw_exchange(
+      server.port(), "GET /api/ HTTP/1.1\r\nHost: a\r\nX-Filler: " + std::string(2000, 'f') + "\r\n\r\n", 2s);
+  ASSERT_TRUE(header.starts_with("HTTP/1.1 431 ")) << header;
+  const auto no_host = raw_exchange(server.port(), "GET /api/ HTTP/1.1\r\n\r\n", 2s);
+  ASSERT_TRUE(no_host.starts_with("HTTP/1.1 400 ")) << no_host;
+  HttpClient client(server.port());
+  const auto scrape = client.get("/metrics").body();
+  EXPECT_EQ(value_of(scrape, series("malformed", "other", "4xx")), 1) << scrape;  // the TLS hello
+  EXPECT_EQ(value_of(scrape, series("malformed", "POST", "5xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("malformed", "POST", "4xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("malformed", "GET", "4xx")), 2) << scrape;  // the 431 and the missing Host
+  EXPECT_EQ(value_of(scrape, series("/api/", "GET", "4xx")), -1) << "a refusal was counted under its route";
+
+  wait_for([&] { return lines_with(server.stdout_text(), "route", "malformed").size() >= 5; });
+  const auto refused = lines_with(server.stdout_text(), "route", "malformed");
+  ASSERT_EQ(refused.size(), 5U) << server.stdout_text();
+  EXPECT_EQ(refused[2].at("status").as_int64(), 413);
+  EXPECT_EQ(refused[3].at("status").as_int64(), 431);
+  EXPECT_EQ(refused[4].at("status").as_int64(), 400);
+  EXPECT_EQ(refused[4].at("method").as_string(), "GET");
+  EXPECT_EQ(refused[0].at("status").as_int64(), 400);
+  EXPECT_EQ(refused[0].at("level").as_string(), "info");
+  EXPECT_EQ(refused[0].at("path").as_string(), "");
+  EXPECT_TRUE(std::string_view(refused[0].at("peer").as_string()).starts_with("127.0.0.1:")) << refused[0];
+  EXPECT_EQ(refused[1].at("status").as_int64(), 501);
+  EXPECT_EQ(refused[1].at("level").as_string(), "info");
+  EXPECT_EQ(refused[1].at("method").as_string(), "POST");
+  EXPECT_EQ(refused[1].at("path").as_string(), "/api/users/");
+  EXPECT_EQ(refused[1].at("client").as_string(), "127.0.0.1");
+  // The request id logged is the one the client was sent.
+  EXPECT_NE(gzip.find("X-Request-ID: " + std::string(refused[1].at("request_id").as_string())), std::string::npos)
+      << gzip;
+}
+
+TEST(LogHostile, RequestTimeoutsAreCountedAndLoggedAtDebugButIdleTimeoutsAreNot) {
+  TestServer server(
+      with_env({{"LOG_FORMAT", "json"}, {"LOG_LEVEL", "debug"}, {"REQUEST_TIMEOUT", "1"}, {"IDLE_TIMEOUT", "1"}}));
+  {
+    RawConnection silent(server.port());  // never sends: the idle timeout
+    RawConnection kept(server.port());    // one request, then idle
+    ASSERT_TRUE(kept.send("GET /api/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ASSERT_TRUE(kept.read_response());
+    RawConnection slow(server.port());  // half a request: the request timeout
+    ASSERT_TRUE(slow.send("GET /api/ HTTP/1.1\r\nHost: a\r\n"));
+    EXPECT_TRUE(silent.wait_closed(3s));
+    EXPECT_TRUE(kept.wait_closed(3s));
+    EXPECT_TRUE(slow.wait_closed(3s));
+  }
+  HttpClient client(server.port());
+  const auto scrape = client.get("/metrics").body();
+  EXPECT_EQ(value_of(scrape, series("timeout", "other", "4xx")), 1) << scrape;
+  wait_for([&] { return !lines_with(server.stdout_text(), "route", "timeout").empty(); });
+  const auto cut = lines_with(server.stdout_text(), "route", "timeout");
+  ASSERT_EQ(cut.size(), 1U) << server.stdout_text();
+  EXPECT_EQ(cut[0].at("level").as_string(), "debug");
+  EXPECT_EQ(cut[0].at("status").as_int64(), 408);
+  EXPECT_EQ(cut[0].at("complete").as_bool(), false);
+  EXPECT_EQ(cut[0].at("bytes").as_int64(), 0);
+}
+
+constexpr int kUsers = 300000;
+
+// A migrated SQLite file in `dir` with kUsers users (about 12 MB of JSON as a
+// list, more than loopback's socket buffers hold), written straight into
+// SQLite; its DATABASE_URL.
+std::string seeded_database(const std::filesystem::path& dir) {
+  const auto path = dir / "db.sqlite3";
+  std::string url = "sqlite:///" + path.string();
+  EXPECT_EQ(run_binary({"migrate"}, {{"DATABASE_URL", url}}).exit_code, 0);
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const std::string seed = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                           std::to_string(kUsers) +
+                           ") INSERT INTO api_user (dni, name) SELECT 'c' || i, 'Cut short ' || i FROM n";
+  EXPECT_EQ(sqlite3_exec(db, seed.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  return url;
+}
+
+TEST(LogHostile, AListCutShortIsLoggedWithTheBytesSentAndCompleteFalse) {
+  // The client reads 1 KB of a long list and hangs up.
+  const auto dir = make_temp_dir();
+  const std::string url = seeded_database(dir);
+  TestServer server(with_env({{"LOG_FORMAT", "json"}, {"DATABASE_URL", url}}));
+  {
+    RawConnection reader(server.port());
+    ASSERT_TRUE(reader.send("GET /api/users/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ASSERT_TRUE(reader.read_until([](std::string_view raw) { return raw.size() > 1024; }, 5s));
+  }  // closed with unread bytes: a reset, and the server's next write fails
+  wait_for([&] { return !lines_with(server.stdout_text(), "route", "/api/users/").empty(); }, 10s);
+  const auto lines = lines_with(server.stdout_text(), "route", "/api/users/");
+  ASSERT_EQ(lines.size(), 1U) << server.stdout_text();
+  const auto& line = lines.front();
+  EXPECT_EQ(line.at("status").as_int64(), 200);
+  EXPECT_EQ(line.at("level").as_string(), "info");
+  ASSERT_TRUE(line.contains("complete")) << line;
+  EXPECT_EQ(line.at("complete").as_bool(), false);
+  const auto bytes = line.at("bytes").as_int64();
+  EXPECT_GT(bytes, 1000) << line;                       // what went out before the reset, at least the first page
+  EXPECT_LT(bytes, std::int64_t{kUsers} * 30) << line;  // each user is more than 30 bytes of JSON
+  std::cout << "cut after " << bytes << " body bytes\n";
+  // A list read to its end has no "complete" field.
+  HttpClient client(server.port());
+  ASSERT_EQ(client.get("/api/users/").result_int(), 200);
+  wait_for([&] { return lines_with(server.stdout_text(), "route", "/api/users/").size() >= 2; });
+  const auto both = lines_with(server.stdout_text(), "route", "/api/users/");
+  ASSERT_EQ(both.size(), 2U);
+  EXPECT_FALSE(both[1].contains("complete")) << both[1];
+  EXPECT_GT(both[1].at("bytes").as_int64(), std::int64_t{kUsers} * 30);
+  server.stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LogHostile, AListCutByWriteTimeoutIsCountedAsTimeoutAndLoggedAtDebug) {
+  // The client asks for a long list and never reads: once the socket buffers
+  // are full, WRITE_TIMEOUT cuts the stream.
+  const auto dir = make_temp_dir();
+  const std::string url = seeded_database(dir);
+  TestServer server(
+      with_env({{"LOG_FORMAT", "json"}, {"LOG_LEVEL", "debug"}, {"WRITE_TIMEOUT", "1"}, {"DATABASE_URL", url}}));
+  RawConnection reader(server.port());
+  ASSERT_TRUE(reader.send("GET /api/users/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+  wait_for([&] { return !lines_with(server.stdout_text(), "route", "timeout").empty(); }, 10s);
+  const auto cut = lines_with(server.stdout_text(), "route", "timeout");
+  ASSERT_EQ(cut.size(), 1U) << server.stdout_text();
+  EXPECT_EQ(cut[0].at("level").as_string(), "debug");
+  EXPECT_EQ(cut[0].at("status").as_int64(), 200);  // the status it began with
+  EXPECT_EQ(cut[0].at("complete").as_bool(), false);
+  EXPECT_GT(cut[0].at("bytes").as_int64(), 0);
+  EXPECT_LT(cut[0].at("bytes").as_int64(), std::int64_t{kUsers} * 30);
+  EXPECT_TRUE(lines_with(server.stdout_text(), "route", "/api/users/").empty()) << "reported twice";
+  HttpClient client(server.port());
+  const auto scrape = client.get("/metrics").body();
+  EXPECT_EQ(value_of(scrape, series("timeout", "GET", "2xx")), 1) << scrape;
+  EXPECT_EQ(value_of(scrape, series("/api/users/", "GET", "2xx")), -1) << scrape;
+  server.stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
