@@ -229,14 +229,23 @@ http::ServerEvents server_events(observability::Metrics& metrics) {
 // Returns when the server has drained after SIGINT or SIGTERM, with the time by
 // which the last log lines must be out: SHUTDOWN_TIMEOUT after the signal
 // (after SHUTDOWN_DELAY), so a stdout nobody reads cannot keep the process alive.
-std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, http::Server& server,
-                                                       std::atomic<bool>& accepting,
-                                                       auth::Authenticator* authenticator) {
+// The signals the process answers, taken from before the listener opens: a
+// signal that arrives once a client could connect is queued, never the
+// default action (which would end the process with 128 + the signal).
+struct ControlSignals {
   boost::asio::io_context control;
-  boost::asio::signal_set signals(control, SIGINT, SIGTERM);
+  boost::asio::signal_set stops{control, SIGINT, SIGTERM};
   // SIGHUP re-reads the credentials (a rotated tokens file, new JWT keys)
   // without a restart; with AUTH_MODE=none it is only logged.
-  boost::asio::signal_set hangups(control, SIGHUP);
+  boost::asio::signal_set hangups{control, SIGHUP};
+};
+
+std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, http::Server& server,
+                                                       std::atomic<bool>& accepting, auth::Authenticator* authenticator,
+                                                       ControlSignals& control_signals) {
+  auto& control = control_signals.control;
+  auto& signals = control_signals.stops;
+  auto& hangups = control_signals.hangups;
   std::function<void()> await_hangup = [&] {
     hangups.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
@@ -322,6 +331,7 @@ int serve(const config::Config& config) {
       [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); },
       server_events(metrics));
   server_ptr = &server;  // NOLINT(clang-analyzer-deadcode.DeadStores): the gauges read it
+  ControlSignals control_signals;
   if (auto listening = server.listen(); !listening) {
     fmt::print(stderr, "users-api: {}\n", listening.error());
     return kExitFailure;
@@ -329,7 +339,7 @@ int serve(const config::Config& config) {
 
   server.start();
   log::log_info("listening", {{"host", config.host}, {"port", server.port()}, {"threads", config.threads}});
-  const auto logs_deadline = wait_for_signals(config, server, accepting, authenticator);
+  const auto logs_deadline = wait_for_signals(config, server, accepting, authenticator, control_signals);
   server.wait();
   // SQLite: the writer thread commits what is queued, then the database
   // closes. PostgreSQL: the start-up thread stops, the connections close.
