@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/messages.hpp"
+#include "http/wire.hpp"
 
 namespace users::api {
 namespace bhttp = boost::beast::http;
@@ -33,12 +34,6 @@ auth::Scopes scope_for(bhttp::verb method) {
   return auth::kWrite;
 }
 
-// "192.0.2.1:5000" -> "192.0.2.1" (and "::1:5000" -> "::1").
-std::string_view address_of(std::string_view peer) {
-  const auto colon = peer.rfind(':');
-  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
-}
-
 // Whether a proxy we trust says the client came over TLS (the scheme of the
 // origin a same-site form carries).
 bool forwarded_by_trusted_proxy(const http::Request& request, std::string_view peer, const TrustedProxies& trusted) {
@@ -64,7 +59,7 @@ bool is_guarded(RouteKind kind) {
 Admission AccessControl::admit(const Route& route, const http::Request& request, http::RequestInfo info) const {
   Admission admission;
   if (options_.trusted_proxies.empty()) {
-    admission.client = address_of(info.peer);
+    admission.client = http::address_of_peer(info.peer);
   } else {
     std::vector<std::string_view> forwarded;
     const auto [first, last] = request.equal_range("X-Forwarded-For");

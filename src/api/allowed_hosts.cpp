@@ -6,27 +6,12 @@
 #include <boost/url/host_type.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/list_text.hpp"
+
 namespace users::api {
 namespace urls = boost::urls;
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kBlanks = " \t";
-  const auto first = text.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
-}
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
@@ -47,7 +32,7 @@ std::optional<DomainPort> split_domain_port(std::string_view host) {
   const auto authority = urls::parse_authority(host);
   if (!authority || authority->has_userinfo()) return std::nullopt;
   if (authority->has_port() && authority->port().empty()) return std::nullopt;
-  std::string domain = lowercase(authority->encoded_host());
+  std::string domain = ascii_lowercase(authority->encoded_host());
   switch (authority->host_type()) {
     case urls::host_type::name:
       if (!std::all_of(domain.begin(), domain.end(), is_name_char)) return std::nullopt;
@@ -63,21 +48,24 @@ std::optional<DomainPort> split_domain_port(std::string_view host) {
 
 boost::system::result<AllowedHosts, std::string> AllowedHosts::parse(std::string_view setting) {
   AllowedHosts hosts;
-  while (!setting.empty()) {
-    const auto comma = setting.find(',');
-    const std::string_view entry = trim(setting.substr(0, comma));
-    setting = comma == std::string_view::npos ? std::string_view() : setting.substr(comma + 1);
-    if (entry.empty()) continue;
+  std::string error;
+  for_each_list_element(setting, [&](std::string_view entry) {
     if (entry == "*") {
       hosts.any_ = true;
-      continue;
+      return true;
     }
     const bool subdomains = entry.front() == '.';
     const auto parts = split_domain_port(subdomains ? entry.substr(1) : entry);
-    if (!parts) return fmt::format(R"("{}" is not a host name, an IP address, "*" or ".domain")", entry);
-    if (!parts->port.empty()) return fmt::format("\"{}\" has a port, which is not part of the match", entry);
-    hosts.patterns_.push_back(subdomains ? "." + parts->domain : parts->domain);
-  }
+    if (!parts) {
+      error = fmt::format(R"("{}" is not a host name, an IP address, "*" or ".domain")", entry);
+    } else if (!parts->port.empty()) {
+      error = fmt::format("\"{}\" has a port, which is not part of the match", entry);
+    } else {
+      hosts.patterns_.push_back(subdomains ? "." + parts->domain : parts->domain);
+    }
+    return error.empty();
+  });
+  if (!error.empty()) return error;
   if (!hosts.any_ && hosts.patterns_.empty()) return std::string("lists no host: every request would be refused");
   return hosts;
 }

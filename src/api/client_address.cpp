@@ -5,17 +5,12 @@
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/address_v6.hpp>
 
+#include "api/list_text.hpp"
+
 namespace users::api {
 namespace ip = boost::asio::ip;
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kBlanks = " \t";
-  const auto first = text.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
-}
 
 // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; an operator
 // writes 10.0.0.0/8 and means them too.
@@ -34,24 +29,12 @@ std::optional<ip::address> parse_address(std::string_view text) {
   return unmapped(address);
 }
 
-// Calls `visit` with each non-empty element of a comma-separated list (RFC
-// 9110 5.6.1: empty elements are ignored); stops when it returns false.
-template <typename Visit>
-void for_each_element(std::string_view list, Visit visit) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto element = trim(list.substr(0, comma));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    if (!element.empty() && !visit(element)) return;
-  }
-}
-
 }  // namespace
 
 boost::system::result<TrustedProxies, std::string> TrustedProxies::parse(std::string_view setting) {
   TrustedProxies proxies;
   std::optional<std::string> error;
-  for_each_element(setting, [&](std::string_view entry) {
+  for_each_list_element(setting, [&](std::string_view entry) {
     boost::system::error_code ec;
     if (entry.find('/') == std::string_view::npos) {
       if (const auto address = parse_address(entry)) {
@@ -104,7 +87,7 @@ std::string client_address(std::string_view peer, std::span<const std::string_vi
     std::string_view rest = forwarded_for[line];
     while (!rest.empty()) {
       const auto comma = rest.rfind(',');
-      const auto hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      const auto hop = trim_blanks(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
       if (hop.empty()) continue;  // an empty list element (RFC 9110 5.6.1)
       const auto address = parse_address(hop);

@@ -9,35 +9,13 @@
 #include <boost/url/url_view.hpp>
 #include <charconv>
 
+#include "api/list_text.hpp"
+
 namespace users::api::cors {
 namespace urls = boost::urls;
 namespace beast = boost::beast;
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kBlanks = " \t";
-  const auto first = text.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  return out;
-}
-
-template <typename Visit>
-void for_each_element(std::string_view list, Visit visit) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto element = trim(list.substr(0, comma));
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    if (!element.empty()) visit(element);
-  }
-}
 
 bool is_unsafe(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
@@ -46,7 +24,7 @@ bool is_unsafe(std::string_view method) {
 // The three types an HTML form (or a no-cors fetch) may send without a
 // preflight; parameters such as charset or boundary do not matter.
 bool is_form_type(std::string_view content_type) {
-  const auto type = trim(content_type.substr(0, content_type.find(';')));
+  const auto type = trim_blanks(content_type.substr(0, content_type.find(';')));
   return beast::iequals(type, "application/x-www-form-urlencoded") || beast::iequals(type, "multipart/form-data") ||
          beast::iequals(type, "text/plain");
 }
@@ -66,7 +44,7 @@ std::optional<std::string> normalize_origin(std::string_view origin) {
   if (url->host_type() == urls::host_type::ipvfuture) return std::nullopt;
   if (!url->encoded_path().empty() || url->has_query() || url->has_fragment()) return std::nullopt;
   std::string out =
-      fmt::format("{}://{}", scheme == urls::scheme::http ? "http" : "https", lowercase(url->encoded_host()));
+      fmt::format("{}://{}", scheme == urls::scheme::http ? "http" : "https", ascii_lowercase(url->encoded_host()));
   if (url->has_port()) {
     // (port_number() wraps past 65535, so the digits are read here.)
     const std::string_view digits = url->port();
@@ -82,7 +60,7 @@ boost::system::result<AllowedOrigins, std::string> AllowedOrigins::parse(std::st
                                                                          bool authentication) {
   AllowedOrigins origins;
   std::optional<std::string> error;
-  for_each_element(setting, [&](std::string_view entry) {
+  for_each_list_element(setting, [&](std::string_view entry) {
     if (error) return;
     if (entry == "*") {
       origins.any_ = true;
@@ -123,8 +101,8 @@ std::optional<PreflightAnswer> answer_preflight(const AllowedOrigins& origins, s
   answer.headers.push_back({"Access-Control-Allow-Origin", origins.any() ? "*" : std::string(request.origin)});
   answer.headers.push_back({"Access-Control-Allow-Methods", std::string(allow)});
   std::string headers;
-  for_each_element(request.request_headers, [&](std::string_view name) {
-    const auto lower = lowercase(name);
+  for_each_list_element(request.request_headers, [&](std::string_view name) {
+    const auto lower = ascii_lowercase(name);
     if (std::find(std::begin(kAllowedRequestHeaders), std::end(kAllowedRequestHeaders), lower) ==
         std::end(kAllowedRequestHeaders)) {
       return;
@@ -149,7 +127,7 @@ Headers response_headers(const AllowedOrigins& origins, std::string_view origin)
 
 std::optional<std::string> refuse_cross_site_form(const AllowedOrigins& origins, const FormRequest& request) {
   if (!is_unsafe(request.method) || !is_form_type(request.content_type)) return std::nullopt;
-  const bool cross_site = beast::iequals(trim(request.sec_fetch_site), "cross-site");
+  const bool cross_site = beast::iequals(trim_blanks(request.sec_fetch_site), "cross-site");
   if (request.origin.empty()) {
     if (cross_site) return std::string("CSRF Failed: Cross-site request refused.");
     return std::nullopt;

@@ -17,6 +17,7 @@
 #include "api/users_api.hpp"
 #include "app/access.hpp"
 #include "http/server.hpp"
+#include "http/wire.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "storage/postgres/postgres_store.hpp"
@@ -178,24 +179,18 @@ bool is_routine(const http::Exchange& exchange) {
          (exchange.route == "/healthz" || exchange.route == "/readyz" || exchange.route == "/metrics");
 }
 
-// "192.0.2.1:5000" -> "192.0.2.1", for requests the API never saw (the
-// server's own 400s), whose client is the peer.
-std::string_view address_of(std::string_view peer) {
-  const auto colon = peer.rfind(':');
-  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
-}
-
 void record(observability::Metrics& metrics, const http::Exchange& exchange) {
   metrics.observe_request(exchange.route, exchange.method, exchange.status, exchange.duration);
   // Timeouts are the client's silence, frequent under a slow network: debug.
   const auto level =
       is_routine(exchange) || exchange.route == http::kTimeoutRoute ? log::Level::kDebug : log::Level::kInfo;
   if (!log::log_enabled(level)) return;
-  log::log_access(level, log::AccessRecord{
-                             exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
-                             std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
-                             exchange.request_id, exchange.client.empty() ? address_of(exchange.peer) : exchange.client,
-                             exchange.principal, exchange.complete});
+  log::log_access(
+      level, log::AccessRecord{exchange.method, exchange.route, exchange.target, exchange.status, exchange.body_bytes,
+                               std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration), exchange.peer,
+                               exchange.request_id,
+                               exchange.client.empty() ? http::address_of_peer(exchange.peer) : exchange.client,
+                               exchange.principal, exchange.complete});
 }
 
 // What the API needs from the process: readiness, and the metrics with the

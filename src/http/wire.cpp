@@ -99,6 +99,11 @@ std::string new_request_id() {
   return fmt::format("{:016x}", generator());
 }
 
+std::string_view address_of_peer(std::string_view peer) {
+  const auto colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+
 std::string peer_of(const tcp::socket& socket) {
   boost::system::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);

@@ -45,6 +45,8 @@ std::string new_request_id();
 
 // "address:port", or "unknown".
 std::string peer_of(const boost::asio::ip::tcp::socket& socket);
+// The address part of what peer_of returns ("::1:5000" -> "::1").
+std::string_view address_of_peer(std::string_view peer);
 
 // `message` as HTTP/1.x bytes, into `out` (cleared first).
 void serialize(const Message& message, std::string& out);

@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <boost/json/parse.hpp>
 #include <fstream>
 #include <regex>
 #include <thread>
 
+#include "auth/openssl.hpp"
 #include "support/http_client.hpp"
 #include "support/test_server.hpp"
 
@@ -30,12 +30,8 @@ HttpResponse call(const TestServer& server, std::string_view method, std::string
 }
 
 std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+  const auto digest = auth::sha256(text);
+  return auth::to_hex(digest.data(), digest.size());
 }
 
 // The access log lines of the server, parsed.
