@@ -153,6 +153,13 @@ struct Server::Impl {
   asio::awaitable<bool> send(Connection& connection, Response& response, bool head_only, InFlight& in_flight) const;
   void begin_shutdown();
   void finish_drain_if_empty();
+  // Lets every IO thread return once its work is done. Only when the drain is
+  // over: a connection accepted just before it began may still be on its way
+  // to a worker, and a worker without a guard that had nothing to do would
+  // already have returned, leaving that connection unserved and counted open
+  // until the drain deadline.
+  void release_workers();
+  bool workers_released = false;  // touched on the first worker's thread only
 };
 
 asio::awaitable<void> Server::Impl::accept_loop() {
@@ -454,6 +461,7 @@ void Server::Impl::begin_shutdown() {
           for (auto& connection : worker.connections) connection.stream.socket().close();
         });
       }
+      release_workers();
     });
   });
   for (auto& worker : workers) {
@@ -461,18 +469,27 @@ void Server::Impl::begin_shutdown() {
       for (auto& connection : worker.connections) {
         if (connection.state == Connection::State::kIdle) connection.stream.cancel();
       }
-      worker.keep_running.reset();
     });
   }
   finish_drain_if_empty();
 }
 
-// The drain timer is the last thing keeping the first worker alive: cancel it
-// as soon as no connection is left, so shutdown takes no longer than it must.
+// The drain timer and the work guards keep the workers alive: let them go as
+// soon as no connection is left, so shutdown takes no longer than it must.
 void Server::Impl::finish_drain_if_empty() {
   asio::post(workers.front()->io, [this] {
-    if (open_connections.load(std::memory_order_relaxed) == 0) drain_timer->cancel();
+    if (open_connections.load(std::memory_order_relaxed) != 0) return;
+    drain_timer->cancel();
+    release_workers();
   });
+}
+
+void Server::Impl::release_workers() {
+  if (workers_released) return;
+  workers_released = true;
+  for (auto& worker : workers) {
+    asio::post(worker->io, [&worker = *worker] { worker.keep_running.reset(); });
+  }
 }
 
 Server::Server(ServerConfig config, Handler handler, ServerEvents events)
