@@ -27,6 +27,7 @@ class ByteBudget {
     // False, with the share unchanged, when growing to `bytes` would pass
     // the limit. Shrinking always succeeds.
     bool resize(std::size_t bytes) {
+      if (bytes == held_) return true;  // the usual case (no body): no atomic operation
       if (bytes > held_) {
         if (!budget_.take(bytes - held_)) return false;
       } else {
