@@ -64,6 +64,8 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
        "Open connections from one address at most, TRUSTED_PROXIES excepted; 0: no cap (default 256)"},
       {"--request-buffer-bytes", "REQUEST_BUFFER_BYTES", &raw.request_buffer_bytes,
        "Bytes of requests being received, all clients together; past it a request gets 503 (default 33554432)"},
+      {"--response-buffer-bytes", "RESPONSE_BUFFER_BYTES", &raw.response_buffer_bytes,
+       "Bytes of responses over 4 KiB being written, all clients together; past it a 503 (default 33554432)"},
       {"--max-list-streams", "MAX_LIST_STREAMS", &raw.max_list_streams,
        "Lists longer than one chunk sent at once; more get 503; 0: no cap (default 4)"},
       {"--idle-timeout", "IDLE_TIMEOUT", &raw.idle_timeout, "Seconds a keep-alive connection may idle (default 60)"},

@@ -162,6 +162,7 @@ boost::json::object describe(const config::Config& config) {
       {"max_connections", limits.max_connections},
       {"max_connections_per_client", limits.max_connections_per_client},
       {"request_buffer_bytes", limits.request_buffer_bytes},
+      {"response_buffer_bytes", limits.response_buffer_bytes},
       {"max_list_streams", config.max_list_streams},
       {"ops_port", config.ops_port},
       {"ops_max_connections", config.ops_max_connections},
@@ -273,6 +274,9 @@ api::ApiOptions api_options(std::atomic<bool>& accepting, observability::Metrics
     gauges.dropped_log_lines = [] { return log::dropped_log_lines(); };
     gauges.request_buffer_bytes = [&server_ptr] {
       return static_cast<std::int64_t>(server_ptr->request_buffer_bytes());
+    };
+    gauges.response_buffer_bytes = [&server_ptr] {
+      return static_cast<std::int64_t>(server_ptr->response_buffer_bytes());
     };
     return metrics.render(gauges);
   };

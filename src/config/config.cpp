@@ -220,6 +220,10 @@ Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
 // the header's.
 constexpr std::size_t kBodyReadSlack = std::size_t{96} * 1024;
 
+// The largest answer written whole (the API docs' script is 1.5 MB): a
+// smaller RESPONSE_BUFFER_BYTES could never send it.
+constexpr std::size_t kLargestResponse = std::size_t{4} << 20U;
+
 // The server's limits: sizes, then timeouts.
 Resolved resolve_limits(const RawSettings& raw, Config& config) {
   auto& limits = config.limits;
@@ -238,6 +242,8 @@ Resolved resolve_limits(const RawSettings& raw, Config& config) {
                        0, 1'000'000},
            SizeSetting{"REQUEST_BUFFER_BYTES", raw.request_buffer_bytes, limits.request_buffer_bytes, 1U << 16U,
                        std::size_t{1} << 34},
+           SizeSetting{"RESPONSE_BUFFER_BYTES", raw.response_buffer_bytes, limits.response_buffer_bytes,
+                       kLargestResponse, std::size_t{1} << 34},
            SizeSetting{"OPS_MAX_CONNECTIONS", raw.ops_max_connections, config.ops_max_connections, 1, 100'000},
            SizeSetting{"MAX_LIST_STREAMS", raw.max_list_streams, config.max_list_streams, 0, 100'000},
        }) {

@@ -122,6 +122,7 @@ struct RawSettings {
   std::string max_connections;
   std::string max_connections_per_client;
   std::string request_buffer_bytes;
+  std::string response_buffer_bytes;
   std::string ops_port;
   std::string ops_max_connections;
   std::string max_list_streams;

@@ -19,6 +19,11 @@ struct Limits {
   // blocks that did not come in one read, and bodies (their Content-Length,
   // or MAX_BODY_BYTES when chunked). A request that would pass it: 503.
   std::size_t request_buffer_bytes = std::size_t{32} * 1024 * 1024;
+  // Bytes of responses being written, all connections together, counting
+  // those over 4 KiB (pages, documents; smaller ones go to the socket at
+  // once, and lists are streamed, capped by MAX_LIST_STREAMS). A response
+  // that would pass it is replaced by a 503.
+  std::size_t response_buffer_bytes = std::size_t{32} * 1024 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
   std::chrono::milliseconds request_timeout{15'000};  // to receive a whole request once it has begun
   std::chrono::milliseconds write_timeout{15'000};    // to send one response (or one chunk)

@@ -54,8 +54,13 @@ constexpr std::size_t kFirstRead = std::size_t{4} * 1024;
 constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 // What Beast's body reads prepare in the buffer at most (http::read's read_size).
 constexpr std::size_t kBodyReadBuffer = std::size_t{64} * 1024;
-// A response buffer that grew past this for one large answer is given back.
-constexpr std::size_t kKeptOutputBytes = std::size_t{64} * 1024;
+// A response buffer that grew past this for one large answer is given back
+// (kept, it would be memory held by an idle connection).
+constexpr std::size_t kKeptOutputBytes = std::size_t{4} * 1024;
+// Responses up to this size are not charged to RESPONSE_BUFFER_BYTES: the
+// socket takes them at once, and sparing them the budget's atomic operations
+// keeps the GET of one user free of shared writes.
+constexpr std::size_t kUnchargedResponseBytes = std::size_t{4} * 1024;
 // Accept's pause after a failure (EMFILE, ENFILE, ENOBUFS), doubled while it lasts.
 constexpr std::chrono::milliseconds kFirstAcceptPause{10};
 constexpr std::chrono::milliseconds kLongestAcceptPause{1000};
@@ -141,12 +146,14 @@ class SpareDescriptor {
 struct Connection {
   enum class State { kIdle, kBusy };
 
-  Connection(tcp::socket socket, ByteBudget& budget) : stream(std::move(socket)), share(budget) {}
+  Connection(tcp::socket socket, ByteBudget& requests, ByteBudget& responses)
+      : stream(std::move(socket)), share(requests), response_share(responses) {}
 
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
-  ByteBudget::Share share;  // of REQUEST_BUFFER_BYTES, for the request being received
-  std::string output;       // a whole response, serialised before it is written
+  ByteBudget::Share share;           // of REQUEST_BUFFER_BYTES, for the request being received
+  ByteBudget::Share response_share;  // of RESPONSE_BUFFER_BYTES, for the response being written
+  std::string output;                // a whole response, serialised before it is written
   State state = State::kIdle;
   ListHook hook;
 };
@@ -170,6 +177,7 @@ std::size_t body_reservation(const Parser& parser, const beast::flat_buffer& buf
 // leaves no memory held by idle connections.
 void give_back_request_memory(Connection& connection) {
   connection.share.resize(0);
+  connection.response_share.resize(0);
   if (connection.buffer.size() == 0 && connection.buffer.capacity() > kFirstRead) connection.buffer.shrink_to_fit();
   if (connection.output.capacity() > kKeptOutputBytes) std::string().swap(connection.output);
 }
@@ -192,7 +200,8 @@ struct Server::Impl {
       : config(std::move(config_in)),
         handler(std::move(handler_in)),
         events(std::move(events_in)),
-        request_budget(config.limits.request_buffer_bytes) {
+        request_budget(config.limits.request_buffer_bytes),
+        response_budget(config.limits.response_buffer_bytes) {
     serialize(busy_message(kTooManyConnections), too_many_connections);
     const std::size_t count = config.threads == 0 ? 1 : config.threads;
     for (std::size_t i = 0; i < count; ++i) workers.push_back(std::make_unique<Worker>());
@@ -211,6 +220,7 @@ struct Server::Impl {
   std::atomic<std::size_t> requests_in_flight{0};
   std::size_t next_worker = 0;
   ByteBudget request_budget;
+  ByteBudget response_budget;
   std::string too_many_connections;  // the 503 for a connection refused at once, as bytes
 
   // Connections open per client address, for MAX_CONNECTIONS_PER_CLIENT.
@@ -387,7 +397,7 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, Worker& worker) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   const std::string peer = peer_of(socket);
-  Connection connection(std::move(socket), request_budget);
+  Connection connection(std::move(socket), request_budget, response_budget);
   worker.connections.push_back(connection);
   const Limits& limits = config.limits;
 
@@ -603,6 +613,18 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
     message.prepare_payload();
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
     serialize(message, connection.output);
+    // A large answer a client may never read (a page, a document) is held
+    // until it is written: charged first, and past the budget a 503 instead.
+    if (connection.output.size() > kUnchargedResponseBytes &&
+        !connection.response_share.resize(connection.output.size())) {
+      const bool keep_alive = message.keep_alive();
+      message = busy_message(kOverloaded);
+      message.version(response.message.version());
+      message.keep_alive(keep_alive);
+      message.set("X-Request-ID", in_flight.request_id);
+      response.route = kOverloadedRoute;
+      serialize(message, connection.output);
+    }
     report(in_flight, response, message.body().size());
     auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(connection.output), kAwaitable);
     in_flight.timed_out = ec == beast::error::timeout;
@@ -759,6 +781,10 @@ std::size_t Server::requests_in_flight() const {
 
 std::size_t Server::request_buffer_bytes() const {
   return impl_->request_budget.used();
+}
+
+std::size_t Server::response_buffer_bytes() const {
+  return impl_->response_budget.used();
 }
 
 }  // namespace users::http

@@ -82,7 +82,8 @@ struct ServerConfig {
 // REQUEST_TIMEOUT or a streamed response cut by WRITE_TIMEOUT.
 inline constexpr std::string_view kMalformedRoute = "malformed";
 inline constexpr std::string_view kTimeoutRoute = "timeout";
-// A request refused with 503 because REQUEST_BUFFER_BYTES are taken.
+// A request refused with 503 because REQUEST_BUFFER_BYTES (or, for its
+// answer, RESPONSE_BUFFER_BYTES) are taken.
 inline constexpr std::string_view kOverloadedRoute = "overloaded";
 
 // Which wait ran out: a keep-alive connection's IDLE_TIMEOUT, a request's
@@ -156,6 +157,8 @@ class Server {
   [[nodiscard]] std::size_t requests_in_flight() const;
   // Of REQUEST_BUFFER_BYTES, what requests being received hold now.
   [[nodiscard]] std::size_t request_buffer_bytes() const;
+  // Of RESPONSE_BUFFER_BYTES, what responses being written hold now.
+  [[nodiscard]] std::size_t response_buffer_bytes() const;
 
  private:
   struct Impl;

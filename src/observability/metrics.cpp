@@ -185,6 +185,9 @@ std::string Metrics::render(const Gauges& gauges) const {
   header(out, "users_api_http_request_buffer_bytes", "gauge",
          "Bytes of REQUEST_BUFFER_BYTES held by requests being received.");
   fmt::format_to(std::back_inserter(out), "users_api_http_request_buffer_bytes {}\n", gauges.request_buffer_bytes());
+  header(out, "users_api_http_response_buffer_bytes", "gauge",
+         "Bytes of RESPONSE_BUFFER_BYTES held by responses being written.");
+  fmt::format_to(std::back_inserter(out), "users_api_http_response_buffer_bytes {}\n", gauges.response_buffer_bytes());
 
   header(out, "users_api_database_errors_total", "counter", "Database operations that failed, by kind.");
   for (std::size_t k = 0; k < kDatabaseErrorKinds.size(); ++k) {

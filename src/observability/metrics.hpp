@@ -35,6 +35,7 @@ struct Gauges {
   std::function<std::int64_t()> open_connections = [] { return 0; };
   std::function<std::uint64_t()> dropped_log_lines = [] { return 0; };
   std::function<std::int64_t()> request_buffer_bytes = [] { return 0; };
+  std::function<std::int64_t()> response_buffer_bytes = [] { return 0; };
 };
 
 class Metrics {

@@ -4,6 +4,7 @@
 // request bytes, and the timeouts counted in /metrics.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <regex>
@@ -325,6 +326,45 @@ TEST(RequestBudget, TheDefaultBodyLimitRefusesAMegabyteAtTheHeader) {
   ASSERT_TRUE(answer.has_value());
   EXPECT_EQ(answer->result_int(), 413);
   EXPECT_EQ(answer->body(), R"({"detail":"Request body exceeds 65536 bytes."})");
+}
+
+TEST(ResponseBudget, LargeAnswersNobodyReadsPastItBecome503) {
+  // The API docs' script (1.5 MB) is written whole; the kernel takes all of
+  // it for some clients that do not read, and the rest stays in the server
+  // until they do: two such answers fit in 4 MiB, and the next large answer
+  // becomes a 503 while they are held.
+  constexpr double kBudget = 4194304;
+  TestServer server(
+      with_env({{"RESPONSE_BUFFER_BYTES", "4194304"}, {"WRITE_TIMEOUT", "30"}, {"MAX_CONNECTIONS_PER_CLIENT", "0"}}));
+  const std::string script = "/api/docs/swagger-ui-bundle.js";
+  HttpClient client(server.port());
+  std::vector<std::unique_ptr<RawConnection>> readers;
+  int refused = 0;
+  double most_held = 0;
+  for (int i = 0; i < 60 && refused == 0; ++i) {
+    readers.push_back(std::make_unique<RawConnection>(server.port(), 4096));
+    ASSERT_TRUE(readers.back()->send(get_request(script)));
+    const int status = answer_status(*readers.back());
+    if (status == 503) {
+      ++refused;
+      EXPECT_NE(readers.back()->received().find(R"({"detail":"Service temporarily unavailable, try again later."})"),
+                std::string::npos)
+          << readers.back()->received();
+    } else {
+      EXPECT_EQ(status, 200);
+    }
+    most_held = std::max(most_held, metric(client, "users_api_http_response_buffer_bytes"));
+  }
+  EXPECT_EQ(refused, 1) << "no client among 60 was refused: nothing was held";
+  EXPECT_GT(most_held, 1e6) << "at least one answer held while its client did not read";
+  EXPECT_LE(most_held, kBudget);
+  EXPECT_EQ(client.get("/api/users/").result_int(), 200) << "small answers are never refused for it";
+  readers.clear();
+  std::this_thread::sleep_for(300ms);
+  const auto whole = client.get(script);
+  EXPECT_EQ(whole.result_int(), 200);
+  EXPECT_GT(whole.body().size(), 1'000'000U);
+  EXPECT_EQ(metric(client, "users_api_http_response_buffer_bytes"), 0) << "every byte is given back";
 }
 
 // The RSS ceilings under the issue's memory attacks. Meaningless under
