@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <regex>
 #include <string>
@@ -53,6 +54,15 @@ std::optional<HttpResponse> answer_to_new_connection(std::uint16_t port, std::st
   connection.send(get_request(target));
   if (!connection.read_response(2s)) return std::nullopt;
   return first_response(connection.received());
+}
+
+// Waits for the status line and header of the answer (a stream's first
+// bytes, or a whole refusal); its status, 0 when none came.
+int answer_status(RawConnection& connection, std::chrono::milliseconds timeout = 5s) {
+  connection.read_until([](std::string_view raw) { return raw.find("\r\n\r\n") != std::string_view::npos; }, timeout);
+  const auto& raw = connection.received();
+  if (!raw.starts_with("HTTP/1.1 ") || raw.size() < 12) return 0;
+  return std::stoi(raw.substr(9, 3));
 }
 
 // --- OPS_PORT ---------------------------------------------------------------
@@ -187,6 +197,44 @@ TEST(Descriptors, TheCapFollowsTheLimitAndPastItClientsGet503AtOnce) {
   EXPECT_EQ(after.find("accept failing"), std::string::npos) << "the cap keeps accept from running out";
 }
 
+TEST(Descriptors, OutOfDescriptorsAcceptAnswers503AndLogsOnceEachWay) {
+  // The limit lowered under a running server (whose caps were set for a
+  // larger one): accept fails with EMFILE, and the spare descriptor answers.
+  TestServer server(with_env({{"MAX_CONNECTIONS_PER_CLIENT", "0"}}));
+  const std::string lower = "/usr/bin/prlimit --pid " + std::to_string(server.pid()) + " --nofile=48:48";
+  ASSERT_EQ(std::system(lower.c_str()), 0);
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  int served = 0;
+  int refused = 0;
+  for (int i = 0; i < 60; ++i) {
+    clients.push_back(std::make_unique<RawConnection>(server.port()));
+    clients.back()->send(get_request("/api/"));
+    const int status = answer_status(*clients.back(), 3s);
+    served += status == 200 ? 1 : 0;
+    refused += status == 503 ? 1 : 0;
+  }
+  EXPECT_GT(served, 0);
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(served + refused, 60) << "every client got an answer, none was left to time out";
+  clients.clear();
+  HttpClient client(server.port());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.stdout_text().find("accepting connections again") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    client.get("/api/");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(client.get("/api/users/").result_int(), 200);
+  const auto log = server.stdout_text();
+  auto count = [&log](std::string_view text) {
+    std::size_t n = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("accept failing, backing off"), 1U) << log;
+  EXPECT_EQ(count("accepting connections again"), 1U) << log;
+}
+
 // --- timeouts -------------------------------------------------------------------
 
 TEST(Timeouts, AreCountedByKindAndIdleOnesLoggedAtDebug) {
@@ -219,15 +267,6 @@ std::unique_ptr<RawConnection> unread_list(std::uint16_t port) {
   auto connection = std::make_unique<RawConnection>(port);
   EXPECT_TRUE(connection->send(get_request("/api/users/")));
   return connection;
-}
-
-// Waits for the status line and header of the answer (a stream's first
-// bytes, or a whole refusal); its status, 0 when none came.
-int answer_status(RawConnection& connection, std::chrono::milliseconds timeout = 5s) {
-  connection.read_until([](std::string_view raw) { return raw.find("\r\n\r\n") != std::string_view::npos; }, timeout);
-  const auto& raw = connection.received();
-  if (!raw.starts_with("HTTP/1.1 ") || raw.size() < 12) return 0;
-  return std::stoi(raw.substr(9, 3));
 }
 
 TEST(ListStreams, PastTheCapAListGets503AndSingleUsersStayFast) {
