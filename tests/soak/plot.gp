@@ -7,6 +7,7 @@ set output png
 set datafile separator ","
 set key off
 set grid
+set autoscale xfix
 # The load's first and last second, from the phase column.
 stats csv using ($0):(strcol(2) eq "load" ? $1 : NaN) nooutput
 load_from = STATS_min_y
