@@ -198,6 +198,12 @@ TEST(Descriptors, TheCapFollowsTheLimitAndPastItClientsGet503AtOnce) {
 }
 
 TEST(Descriptors, OutOfDescriptorsAcceptAnswers503AndLogsOnceEachWay) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's runtime needs descriptors of its own to check a type it meets for
+  // the first time (it probes memory through a pipe): out of them, it reports
+  // a false "invalid vptr" and aborts. The release build runs this test.
+  GTEST_SKIP() << "the sanitizers' runtime cannot run out of descriptors; the release build runs this test";
+#endif
   // The limit lowered under a running server (whose caps were set for a
   // larger one): accept fails with EMFILE, and the spare descriptor answers.
   TestServer server(with_env({{"MAX_CONNECTIONS_PER_CLIENT", "0"}}));
@@ -368,42 +374,62 @@ TEST(RequestBudget, TheDefaultBodyLimitRefusesAMegabyteAtTheHeader) {
 }
 
 TEST(ResponseBudget, LargeAnswersNobodyReadsPastItBecome503) {
-  // The API docs' script (1.5 MB) is written whole; the kernel takes all of
-  // it for some clients that do not read, and the rest stays in the server
-  // until they do: two such answers fit in 4 MiB, and the next large answer
-  // becomes a 503 while they are held.
+  // The API docs' script (1.5 MB) is written whole. A client that asks for
+  // it eight times at once and reads nothing fills the kernel's buffers (4 MiB
+  // on each side at most), and then the answer being written waits in the
+  // server: two such clients hold two answers, and a third large answer
+  // would pass the 4 MiB budget.
   constexpr double kBudget = 4194304;
-  TestServer server(
-      with_env({{"RESPONSE_BUFFER_BYTES", "4194304"}, {"WRITE_TIMEOUT", "30"}, {"MAX_CONNECTIONS_PER_CLIENT", "0"}}));
+  TestServer server(with_env({{"RESPONSE_BUFFER_BYTES", "4194304"}, {"WRITE_TIMEOUT", "30"}}));
   const std::string script = "/api/docs/swagger-ui-bundle.js";
+  std::string pipelined;
+  for (int i = 0; i < 8; ++i) pipelined += get_request(script);
+  RawConnection first(server.port(), 4096);
+  RawConnection second(server.port(), 4096);
+  ASSERT_TRUE(first.send(pipelined));
+  ASSERT_TRUE(second.send(pipelined));
+
   HttpClient client(server.port());
-  std::vector<std::unique_ptr<RawConnection>> readers;
-  int refused = 0;
-  double most_held = 0;
-  for (int i = 0; i < 60 && refused == 0; ++i) {
-    readers.push_back(std::make_unique<RawConnection>(server.port(), 4096));
-    ASSERT_TRUE(readers.back()->send(get_request(script)));
-    const int status = answer_status(*readers.back());
-    if (status == 503) {
-      ++refused;
-      EXPECT_NE(readers.back()->received().find(R"({"detail":"Service temporarily unavailable, try again later."})"),
-                std::string::npos)
-          << readers.back()->received();
-    } else {
-      EXPECT_EQ(status, 200);
-    }
-    most_held = std::max(most_held, metric(client, "users_api_http_response_buffer_bytes"));
+  double held = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (held < 3e6 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    held = metric(client, "users_api_http_response_buffer_bytes");
   }
-  EXPECT_EQ(refused, 1) << "no client among 60 was refused: nothing was held";
-  EXPECT_GT(most_held, 1e6) << "at least one answer held while its client did not read";
-  EXPECT_LE(most_held, kBudget);
+  EXPECT_GT(held, 3e6) << "two answers held while their clients do not read";
+  EXPECT_LE(held, kBudget);
+
+  const auto refused = client.get(script);
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(refused.body(), R"({"detail":"Service temporarily unavailable, try again later."})");
+  EXPECT_EQ(refused[boost::beast::http::field::retry_after], "1");
   EXPECT_EQ(client.get("/api/users/").result_int(), 200) << "small answers are never refused for it";
-  readers.clear();
-  std::this_thread::sleep_for(300ms);
+}
+
+TEST(ResponseBudget, EveryByteIsGivenBackWhenTheReadersGo) {
+  TestServer server(with_env({{"RESPONSE_BUFFER_BYTES", "4194304"}, {"WRITE_TIMEOUT", "30"}}));
+  const std::string script = "/api/docs/swagger-ui-bundle.js";
+  std::string pipelined;
+  for (int i = 0; i < 8; ++i) pipelined += get_request(script);
+  HttpClient client(server.port());
+  {
+    RawConnection reader(server.port(), 4096);
+    ASSERT_TRUE(reader.send(pipelined));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (metric(client, "users_api_http_response_buffer_bytes") < 1e6 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_GT(metric(client, "users_api_http_response_buffer_bytes"), 1e6);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (metric(client, "users_api_http_response_buffer_bytes") != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(metric(client, "users_api_http_response_buffer_bytes"), 0) << "the reader's close gives it all back";
   const auto whole = client.get(script);
   EXPECT_EQ(whole.result_int(), 200);
   EXPECT_GT(whole.body().size(), 1'000'000U);
-  EXPECT_EQ(metric(client, "users_api_http_response_buffer_bytes"), 0) << "every byte is given back";
 }
 
 // The RSS ceilings under the issue's memory attacks. Meaningless under
