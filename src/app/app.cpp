@@ -126,6 +126,12 @@ ConnectionCaps connection_caps(const config::Config& config, std::size_t descrip
   return caps;
 }
 
+// The operations listener's own budgets: its GETs carry no body and its
+// largest answer, /metrics, is a few tens of KiB.
+constexpr std::size_t kOpsBodyBytes = 4096;
+constexpr std::size_t kOpsRequestBufferBytes = std::size_t{1} << 20U;
+constexpr std::size_t kOpsResponseBufferBytes = std::size_t{4} << 20U;
+
 // glibc keeps freed memory for reuse; after a burst (bodies, lists, many
 // connections) that is memory the pod is charged for while idle. Checked
 // every few seconds on the main thread, never on an IO thread.
@@ -458,6 +464,10 @@ int serve(const config::Config& config) {
     http::ServerConfig ops_config{config.host, config.ops_port, 1, config.limits};
     ops_config.limits.max_connections = caps.ops;
     ops_config.limits.max_connections_per_client = 0;  // the kubelet and Prometheus may open several
+    // GETs of small answers only: budgets to match, not the API's.
+    ops_config.limits.max_body_bytes = kOpsBodyBytes;
+    ops_config.limits.request_buffer_bytes = kOpsRequestBufferBytes;
+    ops_config.limits.response_buffer_bytes = kOpsResponseBufferBytes;
     ops_server.emplace(
         ops_config,
         [&api](http::Request request, http::RequestInfo info) {

@@ -31,6 +31,22 @@ double metric(HttpClient& client, const std::string& series) {
   return std::stod(text.substr(at + series.size() + 2));
 }
 
+// Reads a gauge until it has stayed at or above `at_least` for three reads
+// 100 ms apart (answers that pass through briefly are not what a test of
+// held bytes wants), or `timeout` passes; the last value read.
+double steady_gauge(HttpClient& client, const std::string& series, double at_least,
+                    std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int steady = 0;
+  double value = 0;
+  while (steady < 3 && std::chrono::steady_clock::now() < deadline) {
+    value = metric(client, series);
+    steady = value >= at_least ? steady + 1 : 0;
+    if (steady < 3) std::this_thread::sleep_for(100ms);
+  }
+  return value;
+}
+
 std::string get_request(std::string_view target) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 }
@@ -390,12 +406,7 @@ TEST(ResponseBudget, LargeAnswersNobodyReadsPastItBecome503) {
   ASSERT_TRUE(second.send(pipelined));
 
   HttpClient client(server.port());
-  double held = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (held < 3e6 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-    held = metric(client, "users_api_http_response_buffer_bytes");
-  }
+  const double held = steady_gauge(client, "users_api_http_response_buffer_bytes", 3e6);
   EXPECT_GT(held, 3e6) << "two answers held while their clients do not read";
   EXPECT_LE(held, kBudget);
 
@@ -415,12 +426,7 @@ TEST(ResponseBudget, EveryByteIsGivenBackWhenTheReadersGo) {
   {
     RawConnection reader(server.port(), 4096);
     ASSERT_TRUE(reader.send(pipelined));
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (metric(client, "users_api_http_response_buffer_bytes") < 1e6 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_GT(metric(client, "users_api_http_response_buffer_bytes"), 1e6);
+    EXPECT_GT(steady_gauge(client, "users_api_http_response_buffer_bytes", 1e6), 1e6);
   }
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (metric(client, "users_api_http_response_buffer_bytes") != 0 && std::chrono::steady_clock::now() < deadline) {
