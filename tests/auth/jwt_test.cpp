@@ -185,6 +185,30 @@ TEST_F(Jwt, ASignatureSpelledWithNonZeroPadBitsIsMalformed) {
   }
 }
 
+// The clock counts nanoseconds in 64 bits, to 2262: an exp of 9399939800 (year
+// 2267) overflowed converting it (UBSan: "outside the range of representable
+// values"; a release build read it as 1677, expired). Found by tests/fuzz (jwt).
+TEST_F(Jwt, AnExpOrNbfPastTheClocksRangeIsMalformed) {
+  for (const std::int64_t date : {std::int64_t{9'399'939'800}, std::int64_t{-9'399'939'800}}) {
+    auto far = claims();
+    far["exp"] = date;
+    EXPECT_EQ(error_of(testing::sign_jwt(*ec_, far)), JwtError::kMalformed) << date;
+    auto far_nbf = claims();
+    far_nbf["nbf"] = date;
+    EXPECT_EQ(error_of(testing::sign_jwt(*ec_, far_nbf)), JwtError::kMalformed) << date;
+  }
+  auto far_double = claims();
+  far_double["exp"] = 1e300;
+  EXPECT_EQ(error_of(testing::sign_jwt(*ec_, far_double)), JwtError::kMalformed);
+  // Year 2255 is still a date.
+  auto late = claims();
+  late["exp"] = std::int64_t{8'999'999'999};
+  const auto accepted = verify(testing::sign_jwt(*ec_, late));
+  ASSERT_TRUE(accepted);
+  // (Read through a double: exact to the microsecond, not the nanosecond.)
+  EXPECT_EQ(std::chrono::duration_cast<seconds>(accepted->valid_until.time_since_epoch()).count(), 8'999'999'999 + 30);
+}
+
 TEST_F(Jwt, AnUnknownKidIsRejected) {
   const TestKey stranger = testing::make_ed25519_key("ed-2");
   EXPECT_EQ(error_of(testing::sign_jwt(stranger, claims())), JwtError::kUnknownKid);
