@@ -300,12 +300,17 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
 // (and allocating) every key and value of every parameter. Now only the last
 // "dni" and "name" are decoded, once.
 UserInput parse_form_user(std::string_view body) {
-  // Boost.URL 1.81's parse_query turns an empty view into a string_view by
-  // its data pointer alone, so strlen reads past a body not followed by a NUL
-  // (found by tests/fuzz, request_body).
-  if (body.empty()) return {};
+  // Boost.URL 1.81's parse_query rebuilds its view from the data pointer
+  // alone (detail::query_ref(s.data(), ...)), so it measures the query with
+  // strlen: what it gets must be a NUL-terminated string with no NUL inside.
+  // The escaped copy is one; a view of the body need not be, and a body
+  // followed by more bytes was read past its end, those bytes included
+  // (found by tests/fuzz, request_body). So the body is copied when it
+  // needed no escaping.
   std::string storage;
-  const auto params = boost::urls::parse_query(escape_for_query(body, storage));
+  const std::string_view query = escape_for_query(body, storage);
+  if (query.data() != storage.data()) storage.assign(query);
+  const auto params = boost::urls::parse_query(storage);
   UserInput input;
   if (!params) return input;  // cannot happen after escaping
   boost::urls::encoding_opts options;
