@@ -201,6 +201,18 @@ TEST(ParseUserBody, ChoosesTheParserByMediaType) {
   EXPECT_EQ(missing.error().json, R"({"detail":"Unsupported media type \"\" in request."})");
 }
 
+// Header bytes past 0x7F are ISO-8859-1, as WSGI reads them, so the 415 body
+// stays UTF-8: they were copied as they came, and {"detail":"... \xFF ..."}
+// is no JSON. Found by tests/fuzz (request_body and request_path,
+// "Content-Type: \xFF\xFF\xFF\xFFencoded").
+TEST(ParseUserBody, AMediaTypeOutsideAsciiIsQuotedAsLatin1) {
+  const auto refused = parse_user_body("text/\xFF\xE9\x80", "x");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().json,
+            "{\"detail\":\"Unsupported media type \\\"text/\xC3\xBF\xC3\xA9\xC2\x80\\\" in request.\"}");
+  EXPECT_EQ(refused.error().message, "Unsupported media type \"text/\xC3\xBF\xC3\xA9\xC2\x80\" in request.");
+}
+
 TEST(ParseUserBody, EmptyBodyIsAnEmptyObjectWhateverTheType) {
   const auto input = parse_user_body("text/plain", "");
   ASSERT_TRUE(input);
