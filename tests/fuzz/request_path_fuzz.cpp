@@ -5,7 +5,7 @@
 // api::UsersApi::handle on a real SQLite store (router, access checks, body
 // parser, validation, the JSON or HTML presenter, a streamed list read to its
 // end), and the answer is serialised as the server sends it. No socket: the
-// coroutine runs on an io_context of its own.
+// coroutine runs on an io_context of its own. Every JSON body must parse.
 //
 // The store lives in a temporary directory for the whole run and is made
 // anew once it holds kMaxUsers, so lists stay short and exec/s useful.
@@ -19,6 +19,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -148,6 +149,12 @@ asio::awaitable<void> answer(users::api::UsersApi& api, Request request, std::st
       body += *piece;
     }
     message.body() = std::move(body);
+  }
+  // What the API sends as JSON is JSON (the presenters write it by hand).
+  if (message[bhttp::field::content_type].starts_with("application/json") && !message.body().empty()) {
+    boost::system::error_code ec;
+    boost::json::parse(message.body(), ec);
+    if (ec) fail("a JSON body that does not parse", message.body());
   }
   message.prepare_payload();
   if (head_only) message.body().clear();
