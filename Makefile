@@ -51,7 +51,7 @@ bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL
 # The project's own C++ (test fixtures with deliberate defects excluded).
 CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/domain/*.cpp' 'tests/config/*.cpp' 'tests/observability/*.cpp' 'tests/transfer/*.cpp' 'tests/storage/*.cpp' \
 	'tests/storage/*.hpp' 'tests/api/*.cpp' 'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp' \
-	'tests/fuzz/*.cpp'
+	'tests/fuzz/*.cpp' 'tests/fuzz/*.hpp'
 
 format: ## Rewrite sources with clang-format
 	@$(CXX_SOURCES) | xargs clang-format -i

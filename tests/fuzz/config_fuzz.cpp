@@ -6,8 +6,6 @@
 // through the URL parser and its redaction. DATABASE_URL_FILE names a file
 // this target writes, holding the value the input gave it, so no other file
 // is ever read.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +21,7 @@
 #include "api/cors.hpp"
 #include "api/throttle.hpp"
 #include "config/config.hpp"
+#include "fuzz/temp_dir.hpp"
 
 namespace {
 
@@ -71,11 +70,8 @@ constexpr std::pair<std::string_view, std::string RawSettings::*> kSettings[] = 
 };
 
 const std::string& url_file() {
-  static const std::string path = [] {
-    std::string pattern = (std::filesystem::temp_directory_path() / "users-api-fuzz-config.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    return pattern + "/database_url";
-  }();
+  static const users::fuzz::TempDir dir("users-api-fuzz-config");
+  static const std::string path = (dir.path() / "database_url").string();
   return path;
 }
 

@@ -4,8 +4,6 @@
 // authenticator checks it against a tokens file of two clients, and the
 // same bytes go through the token file's parser, both scope parsers and
 // base64url (a value that decodes has exactly one spelling).
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -15,12 +13,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "auth/authenticator.hpp"
 #include "auth/credentials.hpp"
 #include "auth/openssl.hpp"
 #include "auth/principal.hpp"
 #include "auth/token_file.hpp"
+#include "fuzz/temp_dir.hpp"
 
 namespace {
 
@@ -37,15 +37,14 @@ std::string hex_sha256(std::string_view token) {
 // A tokens file for "reader" (token "fuzz-read-token") and "writer"
 // ("fuzz-write-token"), in a directory of its own.
 users::auth::Authenticator& authenticator() {
-  static users::auth::Authenticator* const instance = [] {
-    std::string pattern = (std::filesystem::temp_directory_path() / "users-api-fuzz-tokens.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) fail("mkdtemp");
-    const std::string path = pattern + "/tokens.txt";
+  static const users::fuzz::TempDir dir("users-api-fuzz-tokens");
+  static const std::unique_ptr<users::auth::Authenticator> instance = [] {
+    const std::string path = (dir.path() / "tokens.txt").string();
     std::ofstream(path) << "# fuzz clients\nreader users:read " << hex_sha256("fuzz-read-token")
                         << "\nwriter users:read,users:write " << hex_sha256("fuzz-write-token") << "\n";
     auto made = users::auth::make_token_authenticator(users::auth::TokenSettings{path}, users::auth::Events{});
     if (!made) fail(made.error().c_str());
-    return made->release();  // never destroyed: libFuzzer exits without unwinding
+    return std::move(*made);
   }();
   return *instance;
 }

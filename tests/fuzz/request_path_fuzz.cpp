@@ -9,8 +9,6 @@
 //
 // The store lives in a temporary directory for the whole run and is made
 // anew once it holds kMaxUsers, so lists stay short and exec/s useful.
-#include <unistd.h>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -34,6 +32,7 @@
 #include "api/cors.hpp"
 #include "api/route_table.hpp"
 #include "api/users_api.hpp"
+#include "fuzz/temp_dir.hpp"
 #include "http/limits.hpp"
 #include "http/server.hpp"
 #include "http/wire.hpp"
@@ -58,9 +57,6 @@ constexpr int kMaxUsers = 64;
 class World {
  public:
   World() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "users-api-fuzz.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) fail("mkdtemp", pattern);
-    dir_ = pattern;
     auto proxies = users::api::TrustedProxies::parse("127.0.0.0/8");
     if (!proxies) fail("TRUSTED_PROXIES", proxies.error());
     options_.access.trusted_proxies = std::move(*proxies);
@@ -79,8 +75,6 @@ class World {
   ~World() {
     api_.reset();
     store_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   users::api::UsersApi& api() { return *api_; }
@@ -94,7 +88,7 @@ class World {
   void reset() {
     api_.reset();
     store_.reset();
-    const auto path = dir_ / "db.sqlite3";
+    const auto path = dir_.path() / "db.sqlite3";
     std::error_code ignored;
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix, ignored);
     users::storage::sqlite::SqliteOptions sqlite;
@@ -108,7 +102,7 @@ class World {
     creates_ = 0;
   }
 
-  std::filesystem::path dir_;
+  users::fuzz::TempDir dir_{"users-api-fuzz"};
   users::observability::Metrics metrics_{users::api::kRouteLabels};
   users::api::ApiOptions options_;
   std::unique_ptr<users::storage::UserStore> store_;
@@ -117,9 +111,11 @@ class World {
   int creates_ = 0;
 };
 
+// Made on the first input; destroyed at exit (its directory removed) when
+// libFuzzer ends normally, left behind after a crash.
 World& world() {
-  static World* const instance = new World();  // never destroyed: libFuzzer exits without unwinding
-  return *instance;
+  static World instance;
+  return instance;
 }
 
 // http/server.cpp's has_one_host.
