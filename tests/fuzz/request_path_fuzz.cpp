@@ -8,7 +8,11 @@
 // coroutine runs on an io_context of its own. Every JSON body must parse.
 //
 // The store lives in a temporary directory for the whole run and is made
-// anew once it holds kMaxUsers, so lists stay short and exec/s useful.
+// anew once it holds kMaxUsers, so lists stay short and exec/s useful. A
+// request with an Authorization header goes to a second UsersApi on the same
+// store in AUTH_MODE=token (tokens "fuzz-read-token", users:read, and
+// "fuzz-write-token", both scopes), so credentials, scopes and 401/403 are
+// on the path too; the others to the open API (AUTH_MODE=none).
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -23,6 +27,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +37,8 @@
 #include "api/cors.hpp"
 #include "api/route_table.hpp"
 #include "api/users_api.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/openssl.hpp"
 #include "fuzz/temp_dir.hpp"
 #include "http/limits.hpp"
 #include "http/server.hpp"
@@ -66,6 +73,14 @@ class World {
     options_.list_page_size = 4;  // lists of a few users are streamed in several chunks
     options_.html_list_limit = 8;
     options_.metrics = &metrics_;
+    const std::string tokens = (dir_.path() / "tokens.txt").string();
+    std::ofstream(tokens) << "reader users:read " << hex_sha256("fuzz-read-token") << "\nwriter users:read,users:write "
+                          << hex_sha256("fuzz-write-token") << "\n";
+    auto made = users::auth::make_token_authenticator(users::auth::TokenSettings{tokens}, users::auth::Events{});
+    if (!made) fail("API_TOKENS_FILE", made.error());
+    authenticator_ = std::move(*made);
+    guarded_options_ = options_;
+    guarded_options_.access.authenticator = authenticator_.get();
     reset();
   }
   World(const World&) = delete;
@@ -74,10 +89,12 @@ class World {
   World& operator=(World&&) = delete;
   ~World() {
     api_.reset();
+    guarded_api_.reset();
     store_.reset();
   }
 
   users::api::UsersApi& api() { return *api_; }
+  users::api::UsersApi& guarded_api() { return *guarded_api_; }
   asio::io_context& io() { return io_; }
 
   void created() {
@@ -85,8 +102,14 @@ class World {
   }
 
  private:
+  static std::string hex_sha256(std::string_view token) {
+    const auto digest = users::auth::sha256(token);
+    return users::auth::to_hex(digest.data(), digest.size());
+  }
+
   void reset() {
     api_.reset();
+    guarded_api_.reset();
     store_.reset();
     const auto path = dir_.path() / "db.sqlite3";
     std::error_code ignored;
@@ -99,14 +122,18 @@ class World {
     if (!opened) fail("open_store", opened.error());
     store_ = std::move(*opened);
     api_ = std::make_unique<users::api::UsersApi>(*store_, options_);
+    guarded_api_ = std::make_unique<users::api::UsersApi>(*store_, guarded_options_);
     creates_ = 0;
   }
 
   users::fuzz::TempDir dir_{"users-api-fuzz"};
   users::observability::Metrics metrics_{users::api::kRouteLabels};
   users::api::ApiOptions options_;
+  std::unique_ptr<users::auth::Authenticator> authenticator_;
+  users::api::ApiOptions guarded_options_;
   std::unique_ptr<users::storage::UserStore> store_;
   std::unique_ptr<users::api::UsersApi> api_;
+  std::unique_ptr<users::api::UsersApi> guarded_api_;
   asio::io_context io_{1};
   int creates_ = 0;
 };
@@ -208,7 +235,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     int status = 0;
     std::exception_ptr failure;
-    asio::co_spawn(w.io(), answer(w.api(), parser.release(), wire, status),
+    const bool credentials = parser.get().count(bhttp::field::authorization) > 0;
+    asio::co_spawn(w.io(), answer(credentials ? w.guarded_api() : w.api(), parser.release(), wire, status),
                    [&failure](const std::exception_ptr& error) { failure = error; });
     w.io().restart();
     w.io().run();
