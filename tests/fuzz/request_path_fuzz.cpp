@@ -126,11 +126,13 @@ class World {
     creates_ = 0;
   }
 
-  users::fuzz::TempDir dir_{"users-api-fuzz"};
+  // (In this order for tidy's padding check; ~World resets the APIs before
+  // the store, and the store before the authenticator and the metrics.)
   users::observability::Metrics metrics_{users::api::kRouteLabels};
+  users::fuzz::TempDir dir_{"users-api-fuzz"};
   users::api::ApiOptions options_;
-  std::unique_ptr<users::auth::Authenticator> authenticator_;
   users::api::ApiOptions guarded_options_;
+  std::unique_ptr<users::auth::Authenticator> authenticator_;
   std::unique_ptr<users::storage::UserStore> store_;
   std::unique_ptr<users::api::UsersApi> api_;
   std::unique_ptr<users::api::UsersApi> guarded_api_;
