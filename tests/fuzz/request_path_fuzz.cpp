@@ -212,16 +212,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (;;) {
       const std::size_t n = parser.put(asio::buffer(rest.data() + used, rest.size() - used), ec);
       used += n;
-      if (ec == bhttp::error::need_more && n > 0 && used < rest.size()) {
+      if (ec == bhttp::error::need_more) {
         ec = {};
-        continue;
-      }
-      if (ec == bhttp::error::need_more || (!ec && !parser.is_done() && used >= rest.size())) {
-        ec = {};
+        if (n > 0 && used < rest.size()) continue;
         parser.put_eof(ec);
         break;
       }
       if (ec || parser.is_done()) break;
+      if (n == 0 || used >= rest.size()) {  // nothing more will come
+        parser.put_eof(ec);
+        break;
+      }
     }
     rest.remove_prefix(used);
     if (ec) {
