@@ -77,14 +77,22 @@ COPY --from=build /runtime/ /
 # from it takes that owner, so uid 10001 can write the database there.
 COPY --from=build --chown=10001:10001 /runtime/data/ /data/
 
+# OPS_PORT is the binary's default (9000), spelt out next to PORT: the ops
+# listener (/healthz, /readyz and /metrics only, a connection cap of its own,
+# never throttled). The API port answers 404 on /metrics while it is set.
 ENV DATABASE_URL=sqlite:////data/db.sqlite3 \
     HOST=0.0.0.0 \
     PORT=8000 \
+    OPS_PORT=9000 \
     LOG_LEVEL=info
 USER 10001:10001
-EXPOSE 8000
+# 8000 the API; 9000 the ops port, for probes and Prometheus: publish it only
+# where they run (docs/CONTAINER.md), never next to the API on the internet.
+EXPOSE 8000 9000
 VOLUME ["/data"]
 STOPSIGNAL SIGTERM
+# GET /readyz on 127.0.0.1:$OPS_PORT ($PORT when OPS_PORT=0): a flood of API
+# clients cannot fail it.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/users-api", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/users-api"]

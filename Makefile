@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build run test test-release test-asan fuzz fresh-check image bench format format-check lint clean
+.PHONY: help deps build run test test-release test-asan fuzz fresh-check image bench soak format format-check lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -48,9 +48,13 @@ bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL
 	bench/run.sh
 	bench/postgres.sh
 
+soak: build ## Mixed load and hostile clients for SOAK_SECONDS (600); RSS, fds, threads must stay flat; PNG in build/soak (not in make test)
+	@scripts/install-deps soak
+	@scripts/soak
+
 # The project's own C++ (test fixtures with deliberate defects excluded).
 CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/domain/*.cpp' 'tests/config/*.cpp' 'tests/observability/*.cpp' 'tests/transfer/*.cpp' 'tests/storage/*.cpp' \
-	'tests/storage/*.hpp' 'tests/api/*.cpp' 'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp' \
+	'tests/storage/*.hpp' 'tests/http/*.cpp' 'tests/auth/*.cpp' 'tests/auth/*.hpp' 'tests/api/*.cpp' 'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp' \
 	'tests/fuzz/*.cpp' 'tests/fuzz/*.hpp'
 
 format: ## Rewrite sources with clang-format

@@ -139,7 +139,7 @@ printf 'database: %d users in %s s, %s MiB on disk\n' "$users" "$db_seconds" \
   "$(mib $(($(stat -c %s "$db") / 1024)))"
 
 # ---- the server ---------------------------------------------------------------
-HOST=127.0.0.1 PORT=0 THREADS=$server_threads LOG_LEVEL=warning "$binary" serve >"$tmp/users-api.log" 2>&1 &
+HOST=127.0.0.1 PORT=0 OPS_PORT=0 THREADS=$server_threads LOG_LEVEL=warning "$binary" serve >"$tmp/users-api.log" 2>&1 &
 api_pid=$!
 port=""
 for ((i = 0; i < 100; i++)); do

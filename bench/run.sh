@@ -235,7 +235,7 @@ start_api() {
   local i
   # Default settings, access logs on, as a user runs it (LOG_LEVEL=warning
   # in the environment measures without them).
-  env DATABASE_URL="$database_url" HOST=127.0.0.1 PORT=0 THREADS="$server_threads" LOG_LEVEL="${LOG_LEVEL:-info}" \
+  env DATABASE_URL="$database_url" HOST=127.0.0.1 PORT=0 OPS_PORT=0 THREADS="$server_threads" LOG_LEVEL="${LOG_LEVEL:-info}" \
     "$@" "$binary" serve >>"$tmp/users-api.log" 2>&1 &
   api_pid=$!
   api_port=""

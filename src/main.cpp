@@ -52,9 +52,22 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
        "normal (default) or full: fsync on every commit"},
       {"--sqlite-cache-users", "SQLITE_CACHE_USERS", &raw.sqlite_cache_users,
        "Users SQLite keeps in memory for GET of one user, 256 bytes each (default 16384; 0: off)"},
-      {"--max-body-bytes", "MAX_BODY_BYTES", &raw.max_body_bytes, "Largest request body (default 1048576)"},
+      {"--ops-port", "OPS_PORT", &raw.ops_port,
+       "Port of /healthz, /readyz and /metrics, apart from the API; 0 serves them on PORT (default 9000)"},
+      {"--ops-max-connections", "OPS_MAX_CONNECTIONS", &raw.ops_max_connections,
+       "Open connections to OPS_PORT at most (default 64)"},
+      {"--max-body-bytes", "MAX_BODY_BYTES", &raw.max_body_bytes, "Largest request body (default 65536)"},
       {"--max-header-bytes", "MAX_HEADER_BYTES", &raw.max_header_bytes, "Largest request header (default 16384)"},
-      {"--max-connections", "MAX_CONNECTIONS", &raw.max_connections, "Open connections at most (default 10000)"},
+      {"--max-connections", "MAX_CONNECTIONS", &raw.max_connections,
+       "Open connections at most, lowered to what the descriptor limit holds (default 10000)"},
+      {"--max-connections-per-client", "MAX_CONNECTIONS_PER_CLIENT", &raw.max_connections_per_client,
+       "Open connections from one address at most, TRUSTED_PROXIES excepted; 0: no cap (default 256)"},
+      {"--request-buffer-bytes", "REQUEST_BUFFER_BYTES", &raw.request_buffer_bytes,
+       "Bytes of requests being received, all clients together; past it a request gets 503 (default 33554432)"},
+      {"--response-buffer-bytes", "RESPONSE_BUFFER_BYTES", &raw.response_buffer_bytes,
+       "Bytes of responses over 4 KiB being written, all clients together; past it a 503 (default 33554432)"},
+      {"--max-list-streams", "MAX_LIST_STREAMS", &raw.max_list_streams,
+       "Lists longer than one chunk sent at once; more get 503; 0: no cap (default 4)"},
       {"--idle-timeout", "IDLE_TIMEOUT", &raw.idle_timeout, "Seconds a keep-alive connection may idle (default 60)"},
       {"--request-timeout", "REQUEST_TIMEOUT", &raw.request_timeout,
        "Seconds to receive a whole request once begun (default 15)"},
@@ -105,7 +118,7 @@ int run(int argc, char** argv) {
   auto* healthcheck = cli.add_subcommand(
       "healthcheck", "Exit 0 when the server answers 200 on its readiness URL, else 1 (for container health checks)");
   std::string health_url;
-  healthcheck->add_option("--url", health_url, "Default: http://127.0.0.1:$PORT/readyz");
+  healthcheck->add_option("--url", health_url, "Default: http://127.0.0.1:$OPS_PORT/readyz ($PORT when OPS_PORT=0)");
 
   users::app::DumpOptions dump;
   auto* dumpdata = cli.add_subcommand(
@@ -162,7 +175,10 @@ int run(int argc, char** argv) {
     return users::app::kExitBadConfig;
   }
   if (healthcheck->parsed()) {
-    if (health_url.empty()) health_url = "http://127.0.0.1:" + std::to_string(config->port) + "/readyz";
+    // The ops port when there is one: a flood of API clients must not make
+    // the container look unhealthy.
+    const auto probe_port = config->ops_port != 0 ? config->ops_port : config->port;
+    if (health_url.empty()) health_url = "http://127.0.0.1:" + std::to_string(probe_port) + "/readyz";
     return users::app::healthcheck(health_url);
   }
   if (migrate->parsed()) return users::app::migrate(*config);

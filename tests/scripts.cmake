@@ -21,6 +21,11 @@ if(USERS_API_SCRIPT_TESTS)
   users_api_script_test(openapi.document tests/openapi/check.sh TIMEOUT 600 LABEL openapi)
   users_api_script_test(metrics.promtool tests/metrics/check.sh TIMEOUT 900 LABEL metrics)
   users_api_script_test(browser.chromium tests/browser/check.sh TIMEOUT 900 LABEL browser)
+  # 60 s of mixed load and hostile clients (make soak runs 600 s). Alone: it
+  # keeps both cores busy, and tests beside it would slow its /healthz probes
+  # and be slowed by it.
+  users_api_script_test(soak.short tests/soak/check.sh TIMEOUT 300 LABEL soak)
+  set_tests_properties(soak.short PROPERTIES RUN_SERIAL TRUE)
 
   # The container image, run for real with buildah/podman (no Docker engine
   # needed). The fixture image.build builds it once per ctest run from the

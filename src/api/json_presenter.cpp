@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <boost/beast/http/field.hpp>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "api/json_text.hpp"
+#include "api/messages.hpp"
 
 namespace users::api {
 namespace asio = boost::asio;
@@ -62,8 +64,9 @@ std::string probe_json(const ProbeStatus& probe) {
 // there are, and the first bytes leave before the last row is read.
 class UserListStream final : public http::BodyStream {
  public:
-  UserListStream(storage::UserStore& store, std::size_t page_size, std::vector<User> first_page)
-      : store_(store), page_size_(page_size), page_(std::move(first_page)) {
+  UserListStream(storage::UserStore& store, std::size_t page_size, std::vector<User> first_page,
+                 std::optional<ListStreams::Slot> slot)
+      : store_(store), page_size_(page_size), page_(std::move(first_page)), slot_(std::move(slot)) {
     out_.push_back('[');
     append_page();
   }
@@ -100,6 +103,7 @@ class UserListStream final : public http::BodyStream {
   storage::UserStore& store_;
   std::size_t page_size_;
   std::vector<User> page_;
+  std::optional<ListStreams::Slot> slot_;  // held until the client has it all, or is gone
   std::string out_;
   std::string pending_;
   UserId last_id_ = 0;
@@ -190,9 +194,17 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
     return response;
   }
   if (auto* list = std::get_if<UserListBody>(&outcome); list != nullptr && !list->complete) {
+    auto slot = context.streams != nullptr ? context.streams->try_acquire() : std::nullopt;
+    if (context.streams != nullptr && !slot) {
+      const Problem busy{Status::service_unavailable, std::string(kServiceUnavailableMessage), false, 1};
+      auto response = json_response(busy.status, json_body(busy), context.allow);
+      add_problem_headers(busy, response.message);
+      return response;
+    }
     auto response = json_response(Status::ok, {}, context.allow);
     response.message.set(bhttp::field::content_type, "application/json");
-    response.stream = std::make_unique<UserListStream>(context.store, context.list_page_size, std::move(list->users));
+    response.stream = std::make_unique<UserListStream>(context.store, context.list_page_size, std::move(list->users),
+                                                       std::move(slot));
     return response;
   }
   Status status = Status::ok;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/list_streams.hpp"
 #include "api/outcome.hpp"
 #include "http/server.hpp"
 #include "storage/user_store.hpp"
@@ -14,9 +15,10 @@
 namespace users::api {
 
 struct JsonContext {
-  storage::UserStore& store;   // for the rest of a list too long to send whole
-  std::size_t list_page_size;  // users per chunk of a streamed list
-  std::string_view allow;      // the route's Allow header; empty for none
+  storage::UserStore& store;       // for the rest of a list too long to send whole
+  std::size_t list_page_size;      // users per chunk of a streamed list
+  std::string_view allow;          // the route's Allow header; empty for none
+  ListStreams* streams = nullptr;  // where a list too long to send whole takes its place; null: no cap
 };
 
 http::Response present_json(Outcome outcome, const JsonContext& context);

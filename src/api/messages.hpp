@@ -15,5 +15,7 @@ inline constexpr std::string_view kInvalidTokenMessage = "Invalid token.";
 inline constexpr std::string_view kNoPermissionMessage = "You do not have permission to perform this action.";
 // django.core.exceptions.DisallowedHost, as this API words it in JSON
 inline constexpr std::string_view kInvalidHostMessage = "Invalid host header.";
+// rest_framework.exceptions.ServiceUnavailable
+inline constexpr std::string_view kServiceUnavailableMessage = "Service temporarily unavailable, try again later.";
 
 }  // namespace users::api

@@ -30,12 +30,22 @@ enum class RouteKind {
 };
 inline constexpr std::size_t kRouteKinds = 12;
 
+// Which listener answers a route: the API's port, the operations port
+// (OPS_PORT), or both. With OPS_PORT=0 the API's port answers everything.
+enum class Listener : unsigned { kApi = 1U, kOps = 2U, kAll = 3U };
+constexpr bool serves(Listener listener, Listener route) {
+  return (static_cast<unsigned>(listener) & static_cast<unsigned>(route)) != 0U;
+}
+
 struct RouteSpec {
   std::string_view path;   // the template, as the OpenAPI document names it
   std::string_view allow;  // the Allow header: these methods are answered, others get 405
   std::string_view label;  // for logs and metrics: a fixed set, never the raw path
   RouteKind kind;
   bool ops;  // an operations endpoint: GET only, never a browsable page
+  // Probes stay on the API's port as well (containers' health checks use
+  // it); /metrics moves to the operations port, never reached from outside.
+  Listener served_on = Listener::kApi;
 };
 
 inline constexpr RouteSpec kRouteTable[] = {
@@ -45,9 +55,9 @@ inline constexpr RouteSpec kRouteTable[] = {
     {"/api/schema/", "GET", "/api/schema/", RouteKind::kSchema, true},
     {"/api/docs/", "GET", "/api/docs/", RouteKind::kDocs, true},
     {"/api/docs/{asset}", "GET", "/api/docs/", RouteKind::kDocsAsset, true},
-    {"/healthz", "GET", "/healthz", RouteKind::kHealth, true},
-    {"/readyz", "GET", "/readyz", RouteKind::kReady, true},
-    {"/metrics", "GET", "/metrics", RouteKind::kMetrics, true},
+    {"/healthz", "GET", "/healthz", RouteKind::kHealth, true, Listener::kAll},
+    {"/readyz", "GET", "/readyz", RouteKind::kReady, true, Listener::kAll},
+    {"/metrics", "GET", "/metrics", RouteKind::kMetrics, true, Listener::kOps},
 };
 
 // What a target that is no route gets labelled.

@@ -1,5 +1,6 @@
 #include "api/store_failure.hpp"
 
+#include "api/messages.hpp"
 #include "observability/log.hpp"
 
 namespace users::api {
@@ -13,7 +14,7 @@ Problem store_failure(const StoreError& error, const FailureSink& sink) {
       const bool busy = error.kind == StoreError::Kind::kBusy;
       if (sink.metrics != nullptr) sink.metrics->count_database_error(busy ? "busy" : "unavailable");
       observability::log_warning("database unavailable", {{"detail", error.detail}, {"request_id", sink.request_id}});
-      return Problem{Status::service_unavailable, "Service temporarily unavailable, try again later.", false, 1};
+      return Problem{Status::service_unavailable, std::string(kServiceUnavailableMessage), false, 1};
     }
     case StoreError::Kind::kDniTaken:
     case StoreError::Kind::kInternal: break;

@@ -44,19 +44,27 @@ Outcome unrouted(const Route& route) {
 // One request: its route, its handler, its presenter.
 class Dispatch {
  public:
-  Dispatch(storage::UserStore& store, const ApiOptions& options, const AccessControl& access,
-           const http::Request& request, http::RequestInfo info)
+  Dispatch(storage::UserStore& store, const ApiOptions& options, const AccessControl& access, ListStreams& list_streams,
+           const http::Request& request, http::RequestInfo info, Listener listener)
       : store_(store),
         options_(options),
         access_(access),
+        list_streams_(list_streams),
         request_(request),
         info_(info),
+        listener_(listener),
         failures_{options.metrics, info.request_id},
         handlers_(store, request, failures_) {}
 
   asio::awaitable<http::Response> respond() {
-    const Route route = match_route(std::string_view(request_.target()));
-    Admission admission = access_.admit(route, request_, info_);
+    Route route = match_route(std::string_view(request_.target()));
+    if (!served_here(route)) {
+      route = Route{};
+      route.name = route_label(route.kind);  // not found
+    }
+    // The operations port is the cluster's own (probes, Prometheus): no
+    // credentials, hosts or throttles there, whatever the API demands.
+    Admission admission = listener_ == Listener::kOps ? Admission{} : access_.admit(route, request_, info_);
     auto answering = answer_admitted(route, admission);
     http::Response response = co_await std::move(answering);
     response.route = route.name;
@@ -83,6 +91,11 @@ class Dispatch {
     auto response = co_await std::move(answering);
     access_.add_cors_headers(route, request_, response.message);
     co_return response;
+  }
+
+  [[nodiscard]] bool served_here(const Route& route) const {
+    const RouteSpec* spec = route_spec(route.kind);
+    return spec != nullptr ? serves(listener_, spec->served_on) : listener_ != Listener::kOps;
   }
 
   // The page a refusal is shown on when a browser asked for HTML.
@@ -182,7 +195,7 @@ class Dispatch {
           present_html(std::move(answer), BrowsableContext{store_, options_.html_list_limit, allow, failures_});
       co_return co_await std::move(presenting);
     }
-    const JsonContext context{store_, options_.list_page_size, allow};
+    const JsonContext context{store_, options_.list_page_size, allow, &list_streams_};
     // (Coroutine frames again: `answer` is moved only in the branch above.)
     co_return present_json(std::move(answer.outcome), context);  // NOLINT(clang-analyzer-cplusplus.Move): moved once
   }
@@ -190,8 +203,10 @@ class Dispatch {
   storage::UserStore& store_;
   const ApiOptions& options_;
   const AccessControl& access_;
+  ListStreams& list_streams_;
   const http::Request& request_;
   http::RequestInfo info_;
+  Listener listener_;
   FailureSink failures_;
   UserHandlers handlers_;
 };
@@ -199,11 +214,14 @@ class Dispatch {
 }  // namespace
 
 UsersApi::UsersApi(storage::UserStore& store, ApiOptions options)
-    : store_(store), options_(std::move(options)), access_(std::move(options_.access)) {}
+    : store_(store),
+      options_(std::move(options)),
+      access_(std::move(options_.access)),
+      list_streams_(options_.max_list_streams) {}
 
-asio::awaitable<http::Response> UsersApi::handle(http::Request request, http::RequestInfo info) {
+asio::awaitable<http::Response> UsersApi::handle(http::Request request, http::RequestInfo info, Listener listener) {
   try {
-    Dispatch dispatch(store_, options_, access_, request, info);
+    Dispatch dispatch(store_, options_, access_, list_streams_, request, info, listener);
     auto responding = dispatch.respond();
     co_return co_await std::move(responding);
   } catch (const std::exception& e) {

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "api/access.hpp"
+#include "api/list_streams.hpp"
+#include "api/route_table.hpp"
 #include "http/server.hpp"
 #include "observability/metrics.hpp"
 #include "storage/user_store.hpp"
@@ -37,19 +39,24 @@ struct ApiOptions {
   observability::Metrics* metrics = nullptr;
   // Credentials, scopes, throttles, hosts and origins; all off by default.
   AccessOptions access;
+  // Lists longer than one chunk streamed at once; more get 503. 0: no cap.
+  std::size_t max_list_streams = 0;
 };
 
 class UsersApi {
  public:
   UsersApi(storage::UserStore& store, ApiOptions options);
 
-  // Never throws: every failure becomes a response.
-  boost::asio::awaitable<http::Response> handle(http::Request request, http::RequestInfo info);
+  // Never throws: every failure becomes a response. `listener` is the port
+  // the request came in on: a route it does not serve is not found there.
+  boost::asio::awaitable<http::Response> handle(http::Request request, http::RequestInfo info,
+                                                Listener listener = Listener::kAll);
 
  private:
   storage::UserStore& store_;
   ApiOptions options_;
   AccessControl access_;
+  ListStreams list_streams_;
 };
 
 }  // namespace users::api

@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <fmt/format.h>
@@ -12,7 +13,10 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <limits>
+#include <optional>
 
+#include "api/client_address.hpp"
 #include "api/route_table.hpp"
 #include "api/users_api.hpp"
 #include "app/access.hpp"
@@ -72,13 +76,70 @@ storage::sqlite::SqliteOptions sqlite_options(const config::Config& config) {
 }
 
 // Each connection needs a descriptor; the default soft limit (1024) would cap
-// MAX_CONNECTIONS long before the setting does.
-void raise_descriptor_limit() {
+// MAX_CONNECTIONS long before the setting does. Returns the limit in force.
+std::size_t raise_descriptor_limit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::numeric_limits<std::size_t>::max();
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
+  return limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<std::size_t>::max()
+                                         : static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// Descriptors that are not connections: standard streams, the log's pipe,
+// each IO thread's reactor, signals, SQLite's files, a JWKS fetch, the
+// accept's spare, and room for connections being refused with 503 (each
+// holds a descriptor for a moment).
+std::size_t reserved_descriptors(const config::Config& config) {
+  constexpr std::size_t kFixed = 48;
+  const auto* postgres = std::get_if<config::PostgresDatabase>(&config.database);
+  const std::size_t database = postgres != nullptr ? postgres->pool_size : 3 * (config.threads + 1);
+  return kFixed + 4 * config.threads + database;
+}
+
+struct ConnectionCaps {
+  std::size_t api = 0;
+  std::size_t ops = 0;
+};
+
+// MAX_CONNECTIONS and OPS_MAX_CONNECTIONS as the descriptor limit lets them
+// be: past a cap a client gets the documented 503 at once, instead of an
+// accept that fails with EMFILE and a client left to time out.
+ConnectionCaps connection_caps(const config::Config& config, std::size_t descriptor_limit) {
+  const std::size_t reserved = reserved_descriptors(config);
+  const std::size_t usable = descriptor_limit > reserved + 2 ? descriptor_limit - reserved : 2;
+  ConnectionCaps caps;
+  caps.ops = config.ops_port == 0 ? 0 : std::min(config.ops_max_connections, std::max<std::size_t>(1, usable / 4));
+  caps.api = std::min(config.limits.max_connections, std::max<std::size_t>(1, usable - caps.ops));
+  boost::json::object fields{{"descriptor_limit", descriptor_limit},
+                             {"reserved_descriptors", reserved},
+                             {"max_connections", caps.api},
+                             {"ops_max_connections", caps.ops}};
+  if (caps.api < config.limits.max_connections || (config.ops_port != 0 && caps.ops < config.ops_max_connections)) {
+    log::log_warning("connection caps lowered to fit the descriptor limit", fields);
+  } else {
+    log::log_info("connection caps", fields);
+  }
+  return caps;
+}
+
+// glibc keeps freed memory for reuse; after a burst (bodies, lists, many
+// connections) that is memory the pod is charged for while idle. Checked
+// every few seconds on the main thread, never on an IO thread.
+constexpr std::chrono::seconds kTrimInterval{2};
+constexpr std::size_t kTrimThreshold = std::size_t{8} << 20U;
+
+void trim_freed_memory_periodically(boost::asio::steady_timer& timer) {
+  timer.expires_after(kTrimInterval);
+  timer.async_wait([&timer](const boost::system::error_code& ec) {
+    if (ec) return;
+    const struct mallinfo2 info = mallinfo2();
+    if (info.fordblks > kTrimThreshold) malloc_trim(0);
+    trim_freed_memory_periodically(timer);
+  });
 }
 
 boost::json::object describe(const config::Config& config) {
@@ -99,6 +160,12 @@ boost::json::object describe(const config::Config& config) {
       {"max_body_bytes", limits.max_body_bytes},
       {"max_header_bytes", limits.max_header_bytes},
       {"max_connections", limits.max_connections},
+      {"max_connections_per_client", limits.max_connections_per_client},
+      {"request_buffer_bytes", limits.request_buffer_bytes},
+      {"response_buffer_bytes", limits.response_buffer_bytes},
+      {"max_list_streams", config.max_list_streams},
+      {"ops_port", config.ops_port},
+      {"ops_max_connections", config.ops_max_connections},
       {"idle_timeout_ms", limits.idle_timeout.count()},
       {"request_timeout_ms", limits.request_timeout.count()},
       {"write_timeout_ms", limits.write_timeout.count()},
@@ -165,10 +232,11 @@ boost::system::result<std::unique_ptr<storage::UserStore>, std::string> open_sto
 // The labels of the metrics' routes: the API's, then the server's own for
 // what it refuses or cuts without the API (static: Metrics keeps a span).
 constexpr auto kMetricRouteLabels = [] {
-  std::array<std::string_view, api::kRouteLabels.size() + 2> labels{};
+  std::array<std::string_view, api::kRouteLabels.size() + 3> labels{};
   std::copy(api::kRouteLabels.begin(), api::kRouteLabels.end(), labels.begin());
   labels[api::kRouteLabels.size()] = http::kMalformedRoute;
   labels[api::kRouteLabels.size() + 1] = http::kTimeoutRoute;
+  labels[api::kRouteLabels.size() + 2] = http::kOverloadedRoute;
   return labels;
 }();
 static_assert(kMetricRouteLabels.size() < observability::kMaxRouteLabels, "room for \"other\"");
@@ -204,6 +272,12 @@ api::ApiOptions api_options(std::atomic<bool>& accepting, observability::Metrics
     gauges.requests_in_flight = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->requests_in_flight()); };
     gauges.open_connections = [&server_ptr] { return static_cast<std::int64_t>(server_ptr->open_connections()); };
     gauges.dropped_log_lines = [] { return log::dropped_log_lines(); };
+    gauges.request_buffer_bytes = [&server_ptr] {
+      return static_cast<std::int64_t>(server_ptr->request_buffer_bytes());
+    };
+    gauges.response_buffer_bytes = [&server_ptr] {
+      return static_cast<std::int64_t>(server_ptr->response_buffer_bytes());
+    };
     return metrics.render(gauges);
   };
   return api_options;
@@ -213,7 +287,27 @@ http::ServerEvents server_events(observability::Metrics& metrics) {
   http::ServerEvents events;
   events.warning = [](std::string_view what, std::string_view detail) { log::log_warning(what, {{"detail", detail}}); };
   events.exchange = [&metrics](const http::Exchange& exchange) { record(metrics, exchange); };
-  events.connection_rejected = [&metrics] { metrics.count_rejected_connection(); };
+  events.info = [](std::string_view what, std::string_view detail) {
+    if (detail.empty()) {
+      log::log_info(what);
+    } else {
+      log::log_info(what, {{"detail", detail}});
+    }
+  };
+  // Both at debug: a flood of them must not become a flood of lines.
+  events.connection_rejected = [&metrics](http::Rejection reason, std::string_view peer) {
+    metrics.count_rejected_connection(http::rejection_name(reason));
+    if (log::log_enabled(log::Level::kDebug)) {
+      log::log(log::Level::kDebug, "connection refused", {{"reason", http::rejection_name(reason)}, {"peer", peer}});
+    }
+  };
+  events.timeout = [&metrics](http::TimeoutKind kind, std::string_view peer) {
+    metrics.count_timeout(http::timeout_kind_name(kind));
+    // A request cut by REQUEST_TIMEOUT has its own access line (route "timeout").
+    if (kind != http::TimeoutKind::kRequest && log::log_enabled(log::Level::kDebug)) {
+      log::log(log::Level::kDebug, "timeout", {{"kind", http::timeout_kind_name(kind)}, {"peer", peer}});
+    }
+  };
   return events;
 }
 
@@ -235,7 +329,23 @@ struct ControlSignals {
   boost::asio::signal_set hangups{control, SIGHUP};
 };
 
-std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, http::Server& server,
+// The API's listener and, with OPS_PORT, the operations listener: they
+// drain together.
+struct Listeners {
+  http::Server& api;
+  http::Server* ops = nullptr;
+
+  void shutdown() const {
+    api.shutdown();
+    if (ops != nullptr) ops->shutdown();
+  }
+  void wait() const {
+    api.wait();
+    if (ops != nullptr) ops->wait();
+  }
+};
+
+std::chrono::steady_clock::time_point wait_for_signals(const config::Config& config, const Listeners& listeners,
                                                        std::atomic<bool>& accepting, auth::Authenticator* authenticator,
                                                        ControlSignals& control_signals) {
   auto& control = control_signals.control;
@@ -251,11 +361,14 @@ std::chrono::steady_clock::time_point wait_for_signals(const config::Config& con
   };
   await_hangup();
   boost::asio::steady_timer delay(control);
-  auto begin_drain = [&server, &signals, &hangups] {
-    log::log_info("draining", {{"open_connections", server.open_connections()}});
+  boost::asio::steady_timer trim(control);
+  trim_freed_memory_periodically(trim);
+  auto begin_drain = [&listeners, &signals, &hangups, &trim] {
+    log::log_info("draining", {{"open_connections", listeners.api.open_connections()}});
     signals.cancel();
     hangups.cancel();
-    server.shutdown();
+    trim.cancel();
+    listeners.shutdown();
   };
   auto logs_deadline = std::chrono::steady_clock::time_point::max();
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
@@ -293,8 +406,9 @@ int serve(const config::Config& config) {
   log::configure_logging(config.log_level, config.log_format);
   log::configure_log_limits(config.log_queue);
   std::signal(SIGPIPE, SIG_IGN);
-  raise_descriptor_limit();
+  const std::size_t descriptor_limit = raise_descriptor_limit();
   log::log_info("starting", describe(config));
+  const ConnectionCaps caps = connection_caps(config, descriptor_limit);
 
   auto access = make_access(config.access);
   if (!access) {
@@ -318,24 +432,59 @@ int serve(const config::Config& config) {
     options.not_ready = [authenticator] { return authenticator->not_ready().value_or(std::string()); };
   }
   options.access = std::move(access->options);
+  options.max_list_streams = config.max_list_streams;
   api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
+  server_config.limits.max_connections = caps.api;
+  if (const auto trusted = api::TrustedProxies::parse(config.access.trusted_proxies); trusted && !trusted->empty()) {
+    server_config.uncapped_peer = [trusted = *trusted](const boost::asio::ip::address& peer) {
+      return trusted.contains(peer);
+    };
+  }
+  const auto api_listener = config.ops_port == 0 ? api::Listener::kAll : api::Listener::kApi;
   http::Server server(
       server_config,
-      [&api](http::Request request, http::RequestInfo info) { return api.handle(std::move(request), info); },
+      [&api, api_listener](http::Request request, http::RequestInfo info) {
+        return api.handle(std::move(request), info, api_listener);
+      },
       server_events(metrics));
   server_ptr = &server;  // NOLINT(clang-analyzer-deadcode.DeadStores): the gauges read it
+
+  // One thread of its own: probes are answered even while every API thread
+  // is busy.
+  std::optional<http::Server> ops_server;
+  if (config.ops_port != 0) {
+    http::ServerConfig ops_config{config.host, config.ops_port, 1, config.limits};
+    ops_config.limits.max_connections = caps.ops;
+    ops_config.limits.max_connections_per_client = 0;  // the kubelet and Prometheus may open several
+    ops_server.emplace(
+        ops_config,
+        [&api](http::Request request, http::RequestInfo info) {
+          return api.handle(std::move(request), info, api::Listener::kOps);
+        },
+        server_events(metrics));
+  }
+  const Listeners listeners{server, ops_server ? &*ops_server : nullptr};
   ControlSignals control_signals;
   if (auto listening = server.listen(); !listening) {
     fmt::print(stderr, "users-api: {}\n", listening.error());
     return kExitFailure;
   }
+  if (ops_server) {
+    if (auto listening = ops_server->listen(); !listening) {
+      fmt::print(stderr, "users-api: OPS_PORT: {}\n", listening.error());
+      return kExitFailure;
+    }
+  }
 
   server.start();
-  log::log_info("listening", {{"host", config.host}, {"port", server.port()}, {"threads", config.threads}});
-  const auto logs_deadline = wait_for_signals(config, server, accepting, authenticator, control_signals);
-  server.wait();
+  if (ops_server) ops_server->start();
+  boost::json::object listening{{"host", config.host}, {"port", server.port()}, {"threads", config.threads}};
+  if (ops_server) listening["ops_port"] = ops_server->port();
+  log::log_info("listening", listening);
+  const auto logs_deadline = wait_for_signals(config, listeners, accepting, authenticator, control_signals);
+  listeners.wait();
   // SQLite: the writer thread commits what is queued, then the database
   // closes. PostgreSQL: the start-up thread stops, the connections close.
   store->reset();

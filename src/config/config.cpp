@@ -115,6 +115,15 @@ Resolved resolve_listener(const RawSettings& raw, Config& config) {
     if (!port) return port.error();
     config.port = *port;
   }
+  if (!raw.ops_port.empty()) {
+    auto port = parse_integer<std::uint16_t>("OPS_PORT", raw.ops_port, 0, 65535, "a port number (0: no ops listener)");
+    if (!port) return port.error();
+    config.ops_port = *port;
+  }
+  if (config.ops_port != 0 && config.ops_port == config.port) {
+    return ConfigError{"OPS_PORT",
+                       fmt::format("{} is PORT as well; choose another, or 0 to serve all on PORT", config.ops_port)};
+  }
   config.threads = std::max(1U, std::thread::hardware_concurrency());
   if (!raw.threads.empty()) {
     auto threads = parse_integer<std::size_t>("THREADS", raw.threads, 1, 1024, "a thread count");
@@ -207,6 +216,14 @@ Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
   return {};
 }
 
+// What a body's reader holds besides the body: its read buffer (64 KiB) and
+// the header's.
+constexpr std::size_t kBodyReadSlack = std::size_t{96} * 1024;
+
+// The largest answer written whole (the API docs' script is 1.5 MB): a
+// smaller RESPONSE_BUFFER_BYTES could never send it.
+constexpr std::size_t kLargestResponse = std::size_t{4} << 20U;
+
 // The server's limits: sizes, then timeouts.
 Resolved resolve_limits(const RawSettings& raw, Config& config) {
   auto& limits = config.limits;
@@ -221,11 +238,26 @@ Resolved resolve_limits(const RawSettings& raw, Config& config) {
            SizeSetting{"MAX_BODY_BYTES", raw.max_body_bytes, limits.max_body_bytes, 1, std::size_t{1} << 30},
            SizeSetting{"MAX_HEADER_BYTES", raw.max_header_bytes, limits.max_header_bytes, 1024, std::size_t{1} << 20},
            SizeSetting{"MAX_CONNECTIONS", raw.max_connections, limits.max_connections, 1, 1'000'000},
+           SizeSetting{"MAX_CONNECTIONS_PER_CLIENT", raw.max_connections_per_client, limits.max_connections_per_client,
+                       0, 1'000'000},
+           SizeSetting{"REQUEST_BUFFER_BYTES", raw.request_buffer_bytes, limits.request_buffer_bytes, 1U << 16U,
+                       std::size_t{1} << 34},
+           SizeSetting{"RESPONSE_BUFFER_BYTES", raw.response_buffer_bytes, limits.response_buffer_bytes,
+                       kLargestResponse, std::size_t{1} << 34},
+           SizeSetting{"OPS_MAX_CONNECTIONS", raw.ops_max_connections, config.ops_max_connections, 1, 100'000},
+           SizeSetting{"MAX_LIST_STREAMS", raw.max_list_streams, config.max_list_streams, 0, 100'000},
        }) {
     if (setting.text.empty()) continue;
     auto value = parse_integer<std::size_t>(setting.variable, setting.text, setting.min, setting.max, "a whole number");
     if (!value) return value.error();
     setting.target = *value;
+  }
+  // One body at the limit must fit, with the buffer it is read through.
+  if (limits.request_buffer_bytes < limits.max_body_bytes + kBodyReadSlack) {
+    return ConfigError{
+        "REQUEST_BUFFER_BYTES",
+        fmt::format("{} cannot hold one body of MAX_BODY_BYTES ({}); at least {}", limits.request_buffer_bytes,
+                    limits.max_body_bytes, limits.max_body_bytes + kBodyReadSlack)};
   }
   return resolve_times({
       {"IDLE_TIMEOUT", raw.idle_timeout, limits.idle_timeout},

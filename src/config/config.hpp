@@ -65,6 +65,13 @@ std::string_view auth_mode_name(AuthMode mode);
 struct Config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8000;
+  // /healthz, /readyz and /metrics on a listener of their own, with their own
+  // connection cap, so that API clients cannot starve the probes; 0: all on
+  // the API's port.
+  std::uint16_t ops_port = 9000;
+  std::size_t ops_max_connections = 64;
+  // Lists longer than one chunk streamed at once; more get 503. 0: no cap.
+  std::size_t max_list_streams = 4;
   std::string database_url = "sqlite:///./db.sqlite3";
   Database database = SqliteDatabase{"./db.sqlite3"};
   std::size_t threads = 1;
@@ -113,6 +120,12 @@ struct RawSettings {
   std::string max_body_bytes;
   std::string max_header_bytes;
   std::string max_connections;
+  std::string max_connections_per_client;
+  std::string request_buffer_bytes;
+  std::string response_buffer_bytes;
+  std::string ops_port;
+  std::string ops_max_connections;
+  std::string max_list_streams;
   std::string idle_timeout;
   std::string request_timeout;
   std::string write_timeout;

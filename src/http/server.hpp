@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/result.hpp>
@@ -71,6 +72,9 @@ struct ServerConfig {
   std::uint16_t port = 8000;  // 0 picks a free port
   std::size_t threads = 1;
   Limits limits;
+  // Peers that MAX_CONNECTIONS_PER_CLIENT does not apply to: the trusted
+  // proxies, which carry many clients' connections each.
+  std::function<bool(const boost::asio::ip::address&)> uncapped_peer = [](const auto&) { return false; };
 };
 
 // Fixed route labels for what the server decides on its own, without the
@@ -78,6 +82,24 @@ struct ServerConfig {
 // REQUEST_TIMEOUT or a streamed response cut by WRITE_TIMEOUT.
 inline constexpr std::string_view kMalformedRoute = "malformed";
 inline constexpr std::string_view kTimeoutRoute = "timeout";
+// A request refused with 503 because REQUEST_BUFFER_BYTES (or, for its
+// answer, RESPONSE_BUFFER_BYTES) are taken.
+inline constexpr std::string_view kOverloadedRoute = "overloaded";
+
+// Which wait ran out: a keep-alive connection's IDLE_TIMEOUT, a request's
+// REQUEST_TIMEOUT, or a response's WRITE_TIMEOUT.
+enum class TimeoutKind { kIdle, kRequest, kWrite };
+inline constexpr std::string_view kTimeoutKindNames[] = {"idle", "request", "write"};
+constexpr std::string_view timeout_kind_name(TimeoutKind kind) {
+  return kTimeoutKindNames[static_cast<std::size_t>(kind)];
+}
+
+// Why a connection was refused with 503 as soon as it was accepted.
+enum class Rejection { kMaxConnections, kPerClient };
+inline constexpr std::string_view kRejectionNames[] = {"max_connections", "per_client"};
+constexpr std::string_view rejection_name(Rejection reason) {
+  return kRejectionNames[static_cast<std::size_t>(reason)];
+}
 
 // One request and its answer, reported once its response is complete, just
 // before the last bytes are written (so a client that reads the response and
@@ -104,8 +126,10 @@ struct Exchange {
 // never writes logs.
 struct ServerEvents {
   std::function<void(std::string_view what, std::string_view detail)> warning = [](auto, auto) {};
+  std::function<void(std::string_view what, std::string_view detail)> info = [](auto, auto) {};
   std::function<void(const Exchange&)> exchange = [](const Exchange&) {};
-  std::function<void()> connection_rejected = [] {};
+  std::function<void(Rejection, std::string_view peer)> connection_rejected = [](auto, auto) {};
+  std::function<void(TimeoutKind, std::string_view peer)> timeout = [](auto, auto) {};
 };
 
 class Server {
@@ -131,6 +155,10 @@ class Server {
   [[nodiscard]] bool draining() const;
   [[nodiscard]] std::size_t open_connections() const;
   [[nodiscard]] std::size_t requests_in_flight() const;
+  // Of REQUEST_BUFFER_BYTES, what requests being received hold now.
+  [[nodiscard]] std::size_t request_buffer_bytes() const;
+  // Of RESPONSE_BUFFER_BYTES, what responses being written hold now.
+  [[nodiscard]] std::size_t response_buffer_bytes() const;
 
  private:
   struct Impl;

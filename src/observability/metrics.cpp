@@ -97,15 +97,25 @@ void Metrics::observe_request(std::string_view route, std::string_view method, u
   shard.latency_sum_ns[r].fetch_add(static_cast<std::uint64_t>(duration.count()), std::memory_order_relaxed);
 }
 
+namespace {
+// Where a label value sits in its fixed set; unknown values count under the last.
+template <std::size_t N>
+std::size_t index_in(const std::array<std::string_view, N>& labels, std::string_view value) {
+  const auto found = std::find(labels.begin(), labels.end(), value);
+  return found == labels.end() ? N - 1 : static_cast<std::size_t>(found - labels.begin());
+}
+}  // namespace
+
 void Metrics::count_database_error(std::string_view kind) {
-  const auto found = std::find(kDatabaseErrorKinds.begin(), kDatabaseErrorKinds.end(), kind);
-  const auto k = found == kDatabaseErrorKinds.end() ? kDatabaseErrorKinds.size() - 1
-                                                    : static_cast<std::size_t>(found - kDatabaseErrorKinds.begin());
-  this_thread_shard().database_errors[k].fetch_add(1, std::memory_order_relaxed);
+  this_thread_shard().database_errors[index_in(kDatabaseErrorKinds, kind)].fetch_add(1, std::memory_order_relaxed);
 }
 
-void Metrics::count_rejected_connection() {
-  this_thread_shard().rejected_connections.fetch_add(1, std::memory_order_relaxed);
+void Metrics::count_rejected_connection(std::string_view reason) {
+  this_thread_shard().rejected_connections[index_in(kRejectionReasons, reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::count_timeout(std::string_view kind) {
+  this_thread_shard().timeouts[index_in(kTimeoutKinds, kind)].fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::render_requests(std::string& out) const {
@@ -156,14 +166,28 @@ std::string Metrics::render(const Gauges& gauges) const {
   render_requests(out);
   render_latency(out);
 
-  header(out, "users_api_http_requests_in_flight", "gauge", "Requests being handled right now.");
+  header(out, "users_api_http_requests_in_flight", "gauge", "Requests being handled right now on the API port.");
   fmt::format_to(std::back_inserter(out), "users_api_http_requests_in_flight {}\n", gauges.requests_in_flight());
-  header(out, "users_api_http_connections_open", "gauge", "Open client connections.");
+  header(out, "users_api_http_connections_open", "gauge", "Open client connections to the API port.");
   fmt::format_to(std::back_inserter(out), "users_api_http_connections_open {}\n", gauges.open_connections());
   header(out, "users_api_http_connections_rejected_total", "counter",
-         "Connections refused because MAX_CONNECTIONS were open.");
-  fmt::format_to(std::back_inserter(out), "users_api_http_connections_rejected_total {}\n",
-                 sum([](const Shard& s) -> const auto& { return s.rejected_connections; }));
+         "Connections refused with 503 at once: MAX_CONNECTIONS open, or MAX_CONNECTIONS_PER_CLIENT from one address.");
+  for (std::size_t r = 0; r < kRejectionReasons.size(); ++r) {
+    fmt::format_to(std::back_inserter(out), "users_api_http_connections_rejected_total{{reason=\"{}\"}} {}\n",
+                   kRejectionReasons[r], sum([r](const Shard& s) -> const auto& { return s.rejected_connections[r]; }));
+  }
+  header(out, "users_api_http_timeouts_total", "counter",
+         "Waits that ran out: IDLE_TIMEOUT, REQUEST_TIMEOUT or WRITE_TIMEOUT, by kind.");
+  for (std::size_t k = 0; k < kTimeoutKinds.size(); ++k) {
+    fmt::format_to(std::back_inserter(out), "users_api_http_timeouts_total{{kind=\"{}\"}} {}\n", kTimeoutKinds[k],
+                   sum([k](const Shard& s) -> const auto& { return s.timeouts[k]; }));
+  }
+  header(out, "users_api_http_request_buffer_bytes", "gauge",
+         "Bytes of REQUEST_BUFFER_BYTES held by requests being received.");
+  fmt::format_to(std::back_inserter(out), "users_api_http_request_buffer_bytes {}\n", gauges.request_buffer_bytes());
+  header(out, "users_api_http_response_buffer_bytes", "gauge",
+         "Bytes of RESPONSE_BUFFER_BYTES held by responses being written.");
+  fmt::format_to(std::back_inserter(out), "users_api_http_response_buffer_bytes {}\n", gauges.response_buffer_bytes());
 
   header(out, "users_api_database_errors_total", "counter", "Database operations that failed, by kind.");
   for (std::size_t k = 0; k < kDatabaseErrorKinds.size(); ++k) {

@@ -24,12 +24,18 @@ inline constexpr std::array<std::string_view, 8> kMethodLabels = {"GET",   "HEAD
 inline constexpr std::array<double, 15> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                            0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0};
 inline constexpr std::array<std::string_view, 3> kDatabaseErrorKinds = {"unavailable", "busy", "internal"};
+// Why a connection was refused at once (http::Rejection), and which wait ran
+// out (http::TimeoutKind); unknown values count under the last.
+inline constexpr std::array<std::string_view, 2> kRejectionReasons = {"max_connections", "per_client"};
+inline constexpr std::array<std::string_view, 3> kTimeoutKinds = {"idle", "request", "write"};
 
 // Values read at scrape time from their owners.
 struct Gauges {
   std::function<std::int64_t()> requests_in_flight = [] { return 0; };
   std::function<std::int64_t()> open_connections = [] { return 0; };
   std::function<std::uint64_t()> dropped_log_lines = [] { return 0; };
+  std::function<std::int64_t()> request_buffer_bytes = [] { return 0; };
+  std::function<std::int64_t()> response_buffer_bytes = [] { return 0; };
 };
 
 class Metrics {
@@ -40,7 +46,8 @@ class Metrics {
   void observe_request(std::string_view route, std::string_view method, unsigned status,
                        std::chrono::nanoseconds duration);
   void count_database_error(std::string_view kind);
-  void count_rejected_connection();
+  void count_rejected_connection(std::string_view reason);
+  void count_timeout(std::string_view kind);
 
   // The text exposition format (version 0.0.4).
   [[nodiscard]] std::string render(const Gauges& gauges) const;
@@ -57,7 +64,8 @@ class Metrics {
     std::array<std::atomic<std::uint64_t>, kRoutes * kBuckets> latency_buckets{};
     std::array<std::atomic<std::uint64_t>, kRoutes> latency_sum_ns{};
     std::array<std::atomic<std::uint64_t>, kDatabaseErrorKinds.size()> database_errors{};
-    std::atomic<std::uint64_t> rejected_connections{0};
+    std::array<std::atomic<std::uint64_t>, kRejectionReasons.size()> rejected_connections{};
+    std::array<std::atomic<std::uint64_t>, kTimeoutKinds.size()> timeouts{};
   };
 
   Shard& this_thread_shard();

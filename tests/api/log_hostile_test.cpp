@@ -109,8 +109,9 @@ class UnreadStdoutServer {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
     read_end_ = fds[0];
-    std::vector<std::string> env{"PORT=0", "HOST=127.0.0.1", "THREADS=2", "LOG_FORMAT=json",
-                                 "DATABASE_URL=sqlite:///" + (dir_ / "db.sqlite3").string()};
+    std::vector<std::string> env{"PORT=0",          "OPS_PORT=0",
+                                 "HOST=127.0.0.1",  "THREADS=2",
+                                 "LOG_FORMAT=json", "DATABASE_URL=sqlite:///" + (dir_ / "db.sqlite3").string()};
     for (const auto& [key, value] : settings) env.push_back(key + "=" + value);
     std::vector<char*> envp;
     for (auto& entry : env) envp.push_back(entry.data());

@@ -108,7 +108,7 @@ TEST(Operations, StartupLineShowsTheEffectiveConfigurationWithoutSecrets) {
   TestServer server;
   const auto text = server.stdout_text();
   EXPECT_NE(text.find(R"("msg":"starting")"), std::string::npos);
-  EXPECT_NE(text.find(R"("max_body_bytes":1048576)"), std::string::npos);
+  EXPECT_NE(text.find(R"("max_body_bytes":65536)"), std::string::npos);
   EXPECT_NE(text.find(R"("database_url":"sqlite:///)"), std::string::npos);
 }
 
@@ -116,7 +116,7 @@ TEST(Operations, HealthcheckCommandReportsReadiness) {
   TestServer server;
   const auto url = "http://127.0.0.1:" + std::to_string(server.port()) + "/readyz";
   EXPECT_EQ(run_binary({"healthcheck", "--url", url}).exit_code, 0);
-  EXPECT_EQ(run_binary({"healthcheck"}, {{"PORT", std::to_string(server.port())}}).exit_code, 0);
+  EXPECT_EQ(run_binary({"healthcheck"}, {{"PORT", std::to_string(server.port())}, {"OPS_PORT", "0"}}).exit_code, 0);
   server.stop();
   const auto down = run_binary({"healthcheck", "--url", url});
   EXPECT_EQ(down.exit_code, 1);

@@ -251,7 +251,7 @@ TEST(PostgresSecrets, ThePasswordAppearsNowhereAndTheUrlCanComeFromAFile) {
   const auto dir = make_temp_dir();
   {
     std::ofstream(dir / "database-url") << url << "\n";
-    TestServer server(ServerOptions{{{"DATABASE_URL_FILE", (dir / "database-url").string()}}, {}, true});
+    TestServer server(with_env({{"DATABASE_URL_FILE", (dir / "database-url").string()}}));
     ASSERT_TRUE(until_status(server.port(), "/readyz", 200, seconds(15))) << server.stdout_text();
     EXPECT_EQ(ask(server.port(), "GET", "/api/users/1/").status, 200);
     server.stop();

@@ -87,7 +87,7 @@ server_pid=
 start_server() {
   local name=$1
   shift
-  env -i PATH="$PATH" HOME="$work" PORT=0 HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
+  env -i PATH="$PATH" HOME="$work" PORT=0 OPS_PORT=0 HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
     DATABASE_URL="sqlite:///$work/$name.sqlite3" "$@" "$BIN" serve </dev/null >"$work/$name.out" 2>"$work/$name.err" &
   server_pid=$!
   server_pids+=("$server_pid")

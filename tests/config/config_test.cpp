@@ -36,7 +36,12 @@ TEST(Resolve, DefaultsAndOverrides) {
   EXPECT_EQ(defaults->host, "0.0.0.0");
   EXPECT_EQ(std::get<SqliteDatabase>(defaults->database).path, "./db.sqlite3");
   EXPECT_GE(defaults->threads, 1U);
-  EXPECT_EQ(defaults->limits.max_body_bytes, 1024U * 1024U);
+  EXPECT_EQ(defaults->limits.max_body_bytes, 64U * 1024U);
+  EXPECT_EQ(defaults->limits.max_connections_per_client, 256U);
+  EXPECT_EQ(defaults->limits.request_buffer_bytes, 32U * 1024U * 1024U);
+  EXPECT_EQ(defaults->ops_port, 9000);
+  EXPECT_EQ(defaults->ops_max_connections, 64U);
+  EXPECT_EQ(defaults->max_list_streams, 4U);
 
   RawSettings raw;
   raw.port = "0";
@@ -63,6 +68,12 @@ TEST(Resolve, NamesTheVariableThatIsWrong) {
       {&RawSettings::max_body_bytes, "-1", "MAX_BODY_BYTES"},
       {&RawSettings::request_timeout, "0", "REQUEST_TIMEOUT"},
       {&RawSettings::sqlite_synchronous, "off", "SQLITE_SYNCHRONOUS"},
+      {&RawSettings::ops_port, "70000", "OPS_PORT"},
+      {&RawSettings::ops_port, "8000", "OPS_PORT"},  // PORT's default: one listener cannot be both
+      {&RawSettings::ops_max_connections, "0", "OPS_MAX_CONNECTIONS"},
+      {&RawSettings::max_connections_per_client, "-1", "MAX_CONNECTIONS_PER_CLIENT"},
+      {&RawSettings::max_list_streams, "many", "MAX_LIST_STREAMS"},
+      {&RawSettings::request_buffer_bytes, "65536", "REQUEST_BUFFER_BYTES"},  // cannot hold one 64 KiB body
   };
   for (const auto& c : cases) {
     RawSettings raw;
@@ -71,6 +82,23 @@ TEST(Resolve, NamesTheVariableThatIsWrong) {
     ASSERT_FALSE(resolved) << c.variable;
     EXPECT_EQ(resolved.error().variable, c.variable);
   }
+}
+
+TEST(Resolve, TheNewLimitsAreRead) {
+  RawSettings raw;
+  raw.ops_port = "0";
+  raw.max_connections_per_client = "0";
+  raw.max_list_streams = "16";
+  raw.max_body_bytes = "1048576";
+  raw.request_buffer_bytes = "8388608";
+  auto resolved = resolve(raw);
+  ASSERT_TRUE(resolved) << resolved.error().to_string();
+  EXPECT_EQ(resolved->ops_port, 0);
+  EXPECT_EQ(resolved->limits.max_connections_per_client, 0U);
+  EXPECT_EQ(resolved->max_list_streams, 16U);
+  EXPECT_EQ(resolved->limits.request_buffer_bytes, 8U * 1024U * 1024U);
+  raw.request_buffer_bytes = "1048576";  // a 1 MiB body and nothing to read it through
+  EXPECT_FALSE(resolve(raw));
 }
 
 TEST(ParseDotenv, ReadsTheCommonForms) {

@@ -4,8 +4,9 @@
 # user is still there (it lives in PostgreSQL's named volume). Also checks
 # what compose.yaml promises: the password in no container's environment,
 # read-only root and no capabilities for users-api, both health checks
-# passing. Everything it creates (containers, the volume, the network) is
-# removed at the end, on failure too.
+# passing; the ops port (9000) published on 127.0.0.1 only, /metrics on it
+# and 404 on the API port, /healthz on both. Everything it creates
+# (containers, the volume, the network) is removed at the end, on failure too.
 #
 # It does not build the users-api image: it uses $USERS_API_IMAGE (default
 # localhost/users-api:dev, from `make image` or ctest's image.build). The
@@ -15,7 +16,8 @@
 # It runs a copy of compose.yaml in a temporary project directory, byte for
 # byte (only the users-api image line changes when USERS_API_IMAGE names
 # another image), with secrets made there by scripts/compose-secrets.sh, a
-# unique project name and a free host port (USERS_API_PORT): the work tree's
+# unique project name and free host ports (USERS_API_PORT, and
+# USERS_API_OPS_PORT on 127.0.0.1 for the ops port): the work tree's
 # own ./secrets and any running stack are left alone.
 # Usage: tests/image/compose_test.sh          Exit: 0 pass, 1 fail, 77 skipped.
 set -euo pipefail
@@ -108,6 +110,14 @@ password=$(cat "$tmp/project/secrets/postgres_password")
 port=$(free_port)
 export USERS_API_PORT=$port
 base="http://127.0.0.1:$port"
+ops_port=$(free_port)
+while [ "$ops_port" = "$port" ]; do ops_port=$(free_port); done
+export USERS_API_OPS_PORT=127.0.0.1:$ops_port
+ops="http://127.0.0.1:$ops_port"
+# compose.yaml's own default keeps the ops port on the loopback.
+# shellcheck disable=SC2016 # the literal text of compose.yaml
+grep -qF -- '- "${USERS_API_OPS_PORT:-127.0.0.1:9000}:9000"' "$tmp/project/compose.yaml" ||
+  fail "compose.yaml does not publish the ops port as \${USERS_API_OPS_PORT:-127.0.0.1:9000}:9000"
 # podman with this machine's flags (shared/notes/containers.md) for every call
 # podman-compose makes.
 cat >"$tmp/bin/podman" <<EOF
@@ -120,7 +130,7 @@ compose() {
     -p "$project" -f "$tmp/project/compose.yaml" "$@"
 }
 compose_ready=1
-say "project $project: a copy of compose.yaml in $tmp/project, new secrets, USERS_API_PORT=$port"
+say "project $project: a copy of compose.yaml in $tmp/project, new secrets, USERS_API_PORT=$port, USERS_API_OPS_PORT=$USERS_API_OPS_PORT"
 
 container_of() { image_podman ps -q --filter "label=io.podman.compose.project=$project" \
   --filter "label=com.docker.compose.service=$1" | head -n 1; }
@@ -178,6 +188,20 @@ cap_eff=$(awk '/^CapEff:/ {print $2}' "/proc/$api_pid/status")
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$api_pid/status")
 [ "$uid" = 10001 ] || fail "users-api runs as uid $uid, not 10001"
 say "users-api: read-only root, CapEff 0, uid 10001"
+# The ops port: published on 127.0.0.1 only; /healthz and /readyz on both
+# ports, /metrics on the ops port only (404 on the API port), nothing else there.
+published=$(image_podman port "$api" 9000/tcp 2>/dev/null || true)
+[ "$published" = "127.0.0.1:$ops_port" ] || fail "the ops port 9000 is published as '$published', want 127.0.0.1:$ops_port only"
+for url in "$base/healthz" "$base/readyz" "$ops/healthz" "$ops/readyz"; do
+  [ "$(http_status "$url")" = 200 ] || fail "GET $url answered $(http_status "$url"), want 200"
+done
+metrics=$(curl -s --max-time 5 -w '\n%{http_code}' "$ops/metrics" || true)
+[ "$(tail -n 1 <<<"$metrics")" = 200 ] || fail "GET $ops/metrics answered $(tail -n 1 <<<"$metrics"), want 200"
+grep -q '^# TYPE users_api_http_requests_total counter$' <<<"$metrics" ||
+  fail "GET $ops/metrics has no users_api_http_requests_total counter" "$(head -n 5 <<<"$metrics")"
+[ "$(http_status "$base/metrics")" = 404 ] || fail "GET $base/metrics answered $(http_status "$base/metrics"), want 404 (ops port only)"
+[ "$(http_status "$ops/api/users/")" = 404 ] || fail "GET $ops/api/users/ answered $(http_status "$ops/api/users/"), want 404 (ops paths only)"
+say "ops port on 127.0.0.1:$ops_port only: /healthz, /readyz 200 on both ports; /metrics 200 there, 404 on the API port; /api/users/ 404 there"
 health_test=$(image_podman inspect --format '{{json .Config.Healthcheck.Test}}' "$api")
 [ "$health_test" = '["CMD","/usr/local/bin/users-api","healthcheck"]' ] ||
   fail "users-api's health check is $health_test, not the image's exec form"

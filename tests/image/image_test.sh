@@ -3,7 +3,9 @@
 # engine needed): its size and configuration, the uid and capabilities of the
 # running process, a read-only root with a volume on /data, data surviving a
 # new container, the health check, a graceful `podman stop` with a request in
-# flight, and the time from the container's start to the first 200 on /api/.
+# flight, the time from the container's start to the first 200 on /api/, and
+# the two ports: the API on 8000, /healthz, /readyz and /metrics on the ops
+# port 9000 (OPS_PORT), where /metrics is 200 while the API port answers 404.
 # A given image takes about a minute; building one from a fresh machine takes
 # 15 to 25 minutes here (debootstrap, apt, a full compile, vfs copies).
 #
@@ -102,14 +104,15 @@ wait_status() {
 }
 
 # run_container NAME PORT [create]: the image the way the README runs it,
-# hardened; `create` only creates it. podman's complaints about systemd (it
+# hardened; `create` only creates it. The API port on 127.0.0.1:PORT, the ops
+# port (9000) on 127.0.0.1:$ops_port. podman's complaints about systemd (it
 # has no timers for health checks here) go to $tmp/podman.err.
 run_container() {
   local how=(run -d)
   [ "${3:-}" = create ] && how=(create)
   containers+=("$1")
   image_podman "${how[@]}" --ulimit host --name "$1" --read-only --cap-drop=ALL \
-    -v "$volume:/data" -p "127.0.0.1:$2:8000" "$image" >"$tmp/run.out" 2>>"$tmp/podman.err"
+    -v "$volume:/data" -p "127.0.0.1:$2:8000" -p "127.0.0.1:$ops_port:9000" "$image" >"$tmp/run.out" 2>>"$tmp/podman.err"
 }
 
 # The container's log, on failure.
@@ -141,7 +144,7 @@ if [ "$size" -le 30000000 ]; then pass "image size <= 30 MB"; else fail "image s
 
 inspect() { image_podman image inspect --format "$1" "$image"; }
 expect "config: User" "$(inspect '{{.Config.User}}')" "10001:10001"
-expect "config: ExposedPorts" "$(inspect '{{json .Config.ExposedPorts}}')" '{"8000/tcp":{}}'
+expect "config: ExposedPorts (the API and the ops port)" "$(inspect '{{json .Config.ExposedPorts}}')" '{"8000/tcp":{},"9000/tcp":{}}'
 expect "config: Entrypoint (exec form)" "$(inspect '{{json .Config.Entrypoint}}')" '["/usr/local/bin/users-api"]'
 expect "config: Cmd (exec form)" "$(inspect '{{json .Config.Cmd}}')" '["serve"]'
 expect "config: StopSignal" "$(inspect '{{.Config.StopSignal}}')" "SIGTERM"
@@ -149,7 +152,7 @@ expect "config: Volumes" "$(inspect '{{json .Config.Volumes}}')" '{"/data":{}}'
 expect_match "config: Healthcheck in exec form" "$(inspect '{{json .HealthCheck}}')" \
   '"Test":\["CMD","/usr/local/bin/users-api","healthcheck"\]'
 env_json=$(inspect '{{json .Config.Env}}')
-for want in DATABASE_URL=sqlite:////data/db.sqlite3 HOST=0.0.0.0 PORT=8000 LOG_LEVEL=info; do
+for want in DATABASE_URL=sqlite:////data/db.sqlite3 HOST=0.0.0.0 PORT=8000 OPS_PORT=9000 LOG_LEVEL=info; do
   expect_match "config: Env $want" "$env_json" "\"$want\""
 done
 version=$(sed -n 's/^project(users_api VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
@@ -197,6 +200,9 @@ volumes+=("$volume")
 image_podman volume create "$volume" >/dev/null || abort "create volume $volume"
 port=$(free_port)
 base="http://127.0.0.1:$port"
+ops_port=$(free_port)
+while [ "$ops_port" = "$port" ]; do ops_port=$(free_port); done
+ops="http://127.0.0.1:$ops_port"
 
 run_container "$suffix-1" "$port" || abort "podman run" "$(tail -n 5 "$tmp/podman.err")"
 if wait_status "$base/api/" 200 15; then
@@ -205,6 +211,17 @@ else
   show_logs "$suffix-1"
   abort "GET /api/ answers 200 within 15 s"
 fi
+
+# --- The two ports: the API on 8000, the ops endpoints on 9000 -----------------
+expect "ops port: GET /healthz answers 200" "$(status "$ops/healthz")" 200
+expect "ops port: GET /readyz answers 200" "$(status "$ops/readyz")" 200
+expect_match "ops port: GET /metrics answers 200 in the Prometheus text format" \
+  "$(curl -s -o "$tmp/metrics.txt" -w '%{http_code} %{content_type}' --max-time 5 "$ops/metrics")" '^200 text/plain; *version=0\.0\.4'
+expect_match "ops port: /metrics has the request counter" "$(grep -m 1 '^# TYPE users_api_http_requests_total ' "$tmp/metrics.txt")" counter
+expect "ops port: GET /api/ answers 404 (only the three ops paths)" "$(status "$ops/api/")" 404
+expect "API port: GET /healthz still answers 200" "$(status "$base/healthz")" 200
+expect "API port: GET /readyz still answers 200" "$(status "$base/readyz")" 200
+expect "API port: GET /metrics answers 404 (served on the ops port only)" "$(status "$base/metrics")" 404
 
 # The main process as the host sees it: uids, gids and capabilities.
 pid=$(image_podman inspect --format '{{.State.Pid}}' "$suffix-1")
@@ -250,7 +267,7 @@ while [ "$(now_ms)" -lt "$deadline" ]; do
   sleep 0.5
 done
 if [ "$health" = healthy ]; then
-  pass "health status becomes healthy (users-api healthcheck)"
+  pass "health status becomes healthy (users-api healthcheck, on the ops port)"
 else
   fail "health status becomes healthy within 20 s" "status: $health; last check (exit ${health_rc:-?}): $(head -c 300 "$tmp/health.out")" \
     "$(image_podman inspect --format '{{json .State.Health}}' "$suffix-2" 2>/dev/null | head -c 600)"

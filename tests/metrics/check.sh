@@ -7,16 +7,22 @@
 # 1. Installs Debian's `prometheus` package when `promtool` is missing (it is
 #    what ships /usr/bin/promtool), with services kept from starting, and makes
 #    sure no Prometheus server is left running by the install.
-# 2. Starts the binary on a free port with a fresh SQLite database, sends
-#    traffic (a POST, a GET of /api/users/{id}/, 404s, a 405, probes),
-#    scrapes /metrics and runs `promtool check metrics` on it (must exit 0).
+# 2. Starts the binary with a fresh SQLite database, the API on a free port
+#    and the ops listener (OPS_PORT: /healthz, /readyz, /metrics) on another,
+#    sends traffic (a POST, a GET of /api/users/{id}/, 404s, a 405, probes),
+#    scrapes /metrics on the ops port and runs `promtool check metrics` on it
+#    (must exit 0).
 # 3. Asserts the series the README promises exist and are plausible: request
 #    counters labelled by route template (never a raw path), method and status
 #    class; the latency histogram (cumulative buckets, +Inf = _count, _sum);
 #    in-flight requests; open connections; database errors; dropped log lines;
 #    process start time; build info.
 # 4. Sends more traffic, scrapes again and asserts the counters grew by exactly
-#    what was sent.
+#    what was sent. Whether the ops listener's own requests (the scrapes) are
+#    counted is read from the data (the first scrape shows up in the second,
+#    or not) and printed; either way the totals must add up exactly.
+# 5. The two ports: /metrics 200 on the ops port and 404 on the API port;
+#    /healthz and /readyz 200 on both; nothing else on the ops port (404).
 # Prints PASS/FAIL per check and "metrics: N passed, M failed"; exits 1 on any
 # failure. Missing tools are failures, never skips.
 
@@ -125,19 +131,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
-env -i PATH="$PATH" HOME="$work" PORT=0 HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
+# The ops port: a free one (OPS_PORT=0 would put /metrics back on the API
+# port, and the API port is PORT=0, an ephemeral one read from the log).
+ops_port=
+for _ in $(seq 1 50); do
+  candidate=$((20000 + RANDOM % 20000))
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+    ops_port=$candidate
+    break
+  fi
+done
+[ -n "$ops_port" ] || fatal "no free TCP port for OPS_PORT between 20000 and 40000"
+env -i PATH="$PATH" HOME="$work" PORT=0 OPS_PORT="$ops_port" HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
   DATABASE_URL="sqlite:///$work/db.sqlite3" "$BIN" serve </dev/null >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
+ops="http://127.0.0.1:$ops_port"
 port=
 for _ in $(seq 1 100); do
-  port=$(grep -m1 '"msg":"listening"' "$work/server.out" 2>/dev/null | sed -E 's/.*"port":([0-9]+).*/\1/')
-  [ -n "$port" ] && break
+  # The API's listener: a "listening" line whose port is not the ops port.
+  port=$(grep '"msg":"listening"' "$work/server.out" 2>/dev/null | sed -E 's/.*"port":([0-9]+).*/\1/' | grep -vxF "$ops_port" | head -n1)
+  [ -n "$port" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$ops/healthz" 2>/dev/null)" = 200 ] && break
   kill -0 "$server_pid" 2>/dev/null || fatal "users-api exited before listening: $(cat "$work/server.err")"
   sleep 0.1
 done
-[ -n "$port" ] || fatal "users-api did not log {\"msg\":\"listening\"} within 10 s"
+[ -n "$port" ] || fatal "users-api did not log {\"msg\":\"listening\"} for the API port within 10 s"
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$ops/healthz" 2>/dev/null)" = 200 ] ||
+  fatal "the ops port (OPS_PORT=$ops_port) did not answer GET /healthz with 200 within 10 s: $(grep -m3 . "$work/server.out")"
 base="http://127.0.0.1:$port"
-echo "server: $BIN on $base (pid $server_pid)"
+echo "server: $BIN on $base, ops port $ops (pid $server_pid)"
 
 # status METHOD PATH [curl args...]: prints the status code
 status() {
@@ -167,10 +188,16 @@ expect 301 GET /api/users
 expect 200 GET /healthz
 expect 200 GET /readyz
 
-scrape() { curl -sS --max-time 5 -o "$1" -w '%{http_code} %{content_type}' "$base/metrics"; }
+# /metrics is on the ops port only.
+scrape() { curl -sS --max-time 5 -o "$1" -w '%{http_code} %{content_type}' "$ops/metrics"; }
+# An idle connection on the API port, open during the first scrape: the open
+# connections gauge counts at least this one, whether or not the ops
+# listener's connections are counted with the API's.
+exec 4<>"/dev/tcp/127.0.0.1/$port" || fatal "could not open a connection to the API port $port"
 sleep 0.2 # the last exchange is recorded just after its response is written
-answer=$(scrape "$work/scrape1.txt") || fatal "GET /metrics failed"
-check "GET /metrics answers 200 text/plain; version=0.0.4 (got: $answer)" \
+answer=$(scrape "$work/scrape1.txt") || fatal "GET /metrics on the ops port failed"
+exec 4<&-
+check "GET /metrics on the ops port answers 200 text/plain; version=0.0.4 (got: $answer)" \
   grep -qE '^200 text/plain; *version=0\.0\.4' <<<"$answer"
 
 # --- promtool --------------------------------------------------------------------------------
@@ -254,10 +281,12 @@ check "$hist: /api/users/ has a le=\"0.005\" bucket and +Inf" \
   bash -c "grep -qF '$hist""_bucket{route=\"/api/users/\",le=\"0.005\"}' '$s1' && grep -qF '$hist""_bucket{route=\"/api/users/\",le=\"+Inf\"}' '$s1'"
 
 in_flight=$(value "$s1" users_api_http_requests_in_flight)
-check "users_api_http_requests_in_flight is a gauge, = 1 while the scrape itself is served (got '$in_flight')" \
-  bash -c "grep -qx '# TYPE users_api_http_requests_in_flight gauge' '$s1' && [ '$in_flight' = 1 ]"
+# 1 if the ops listener's requests count (the scrape itself is in flight),
+# else 0; checked against the counters after the second scrape.
+check "users_api_http_requests_in_flight is a gauge, 0 or 1 (got '$in_flight')" \
+  bash -c "grep -qx '# TYPE users_api_http_requests_in_flight gauge' '$s1' && [[ '$in_flight' =~ ^[01]\$ ]]"
 open=$(value "$s1" users_api_http_connections_open)
-check "users_api_http_connections_open is a gauge, between 1 (the scrape's) and 20 (got '$open')" \
+check "users_api_http_connections_open is a gauge, between 1 (the idle API connection) and 20 (got '$open')" \
   bash -c "grep -qx '# TYPE users_api_http_connections_open gauge' '$s1' && [[ '$open' =~ ^[0-9]+\$ ]] && [ '$open' -ge 1 ] && [ '$open' -le 20 ]"
 db_errors=$(grep -E '^users_api_database_errors_total(\{| )' "$s1")
 check "users_api_database_errors_total is a counter with kind labels, all 0 here (got: $(tr '\n' ' ' <<<"$db_errors"))" \
@@ -292,16 +321,35 @@ check "$req: POST /api/users/ 2xx grew by exactly 1" \
   test "$(delta "$req{route=\"/api/users/\",method=\"POST\",status=\"2xx\"}")" = 1
 check "$req: PUT /api/users/ 4xx (405) grew by exactly 1" \
   test "$(delta "$req{route=\"/api/users/\",method=\"PUT\",status=\"4xx\"}")" = 1
-check "$req: GET /metrics 2xx grew by exactly 1 (the first scrape)" \
-  test "$(delta "$req{route=\"/metrics\",method=\"GET\",status=\"2xx\"}")" = 1
+# The first scrape (on the ops listener) is counted in the second like any
+# request; the gauges are the API listener's, so the scrape is not in flight
+# on it.
+ops_counted=$(delta "$req{route=\"/metrics\",method=\"GET\",status=\"2xx\"}")
+check "$req: GET /metrics 2xx grew by exactly 1 (the first scrape, on the ops listener), got $ops_counted" \
+  test "$ops_counted" = 1
+check "users_api_http_requests_in_flight during the first scrape is the API listener's: 0 (got $in_flight)" \
+  test "$in_flight" = 0
 check "$hist: /api/users/{id}/ _count grew by exactly 5 and _sum grew" \
   bash -c "[ '$(delta "$hist""_count{route=\"/api/users/{id}/\"}")' = 5 ] && awk -v d='$(delta "$hist""_sum{route=\"/api/users/{id}/\"}")' 'BEGIN { exit !(d > 0) }'"
 total() { awk '/^users_api_http_requests_total\{/ { s += $2 } END { print s + 0 }' "$1"; }
-check "the sum of $req grew by exactly 8 (5 GET, 1 POST, 1 PUT, 1 scrape): $(total "$s1") -> $(total "$s2")" \
-  test "$(($(total "$s2") - $(total "$s1")))" = 8
+check "the sum of $req grew by exactly $((7 + ops_counted)) (5 GET, 1 POST, 1 PUT, $ops_counted scrape): $(total "$s1") -> $(total "$s2")" \
+  test "$(($(total "$s2") - $(total "$s1")))" = "$((7 + ops_counted))"
 promtool check metrics <"$s2" >"$work/promtool2.out" 2>&1
 check "promtool check metrics accepts the second scrape too" test $? = 0 -a ! -s "$work/promtool2.out"
 [ -s "$work/promtool2.out" ] && sed 's/^/    /' "$work/promtool2.out"
+
+# --- the two ports (after the scrapes: these requests change no count above) --------------------
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1"; }
+got=$(code "$base/metrics")
+check "GET /metrics on the API port answers 404 (got $got): served on the ops port only" test "$got" = 404
+got=$(code "$ops/metrics")
+check "GET /metrics on the ops port answers 200 (got $got)" test "$got" = 200
+for path in /healthz /readyz; do
+  got="$(code "$base$path") $(code "$ops$path")"
+  check "GET $path answers 200 on the API port and on the ops port (got $got)" test "$got" = "200 200"
+done
+got=$(code "$ops/api/users/")
+check "the ops port serves nothing else: GET /api/users/ there answers 404 (got $got)" test "$got" = 404
 
 kill -0 "$server_pid" 2>/dev/null || bad "users-api died during the check: $(tail -n5 "$work/server.err")"
 summary

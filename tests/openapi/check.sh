@@ -65,7 +65,7 @@ BIN=${USERS_API_BINARY:-build/release/users-api}
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 [ -x "$BIN" ] || fatal "no users-api binary at $BIN (build it, or set USERS_API_BINARY)"
 
-env -i PATH="$PATH" HOME="$work" PORT=0 HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
+env -i PATH="$PATH" HOME="$work" PORT=0 OPS_PORT=0 HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
   DATABASE_URL="sqlite:///$work/db.sqlite3" "$BIN" serve </dev/null >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 port=

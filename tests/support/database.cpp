@@ -45,4 +45,24 @@ std::vector<StoredUser> stored_users(const TestServer& server) {
   return users;
 }
 
+void insert_sqlite_users(const TestServer& server, int count) {
+  sqlite3* db = nullptr;
+  const std::string path = server.database_path().string();
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + path);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  const std::string insert =
+      "BEGIN; WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < " + std::to_string(count) +
+      ") INSERT INTO api_user (dni, name) SELECT printf('%09dX', x + (SELECT count(*) FROM api_user)), "
+      "'User number ' || x FROM n; COMMIT;";
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, insert.c_str(), nullptr, nullptr, &error);
+  const std::string message = error != nullptr ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error("insert_sqlite_users: " + message);
+}
+
 }  // namespace users::testing

@@ -20,4 +20,9 @@ struct StoredUser {
 // (the SQLite file, or the PostgreSQL database the harness made).
 std::vector<StoredUser> stored_users(const TestServer& server);
 
+// Adds `count` users straight to a running server's SQLite file, in one
+// transaction (ids after the last, dni "%09dX", names "User number N"): a
+// large table in a moment, for the tests of long lists.
+void insert_sqlite_users(const TestServer& server, int count);
+
 }  // namespace users::testing

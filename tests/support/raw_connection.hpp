@@ -20,7 +20,9 @@ std::optional<HttpResponse> first_response(std::string_view raw);
 
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port);
+  // `receive_buffer_bytes` (SO_RCVBUF, set before connecting) > 0: a client
+  // whose socket holds little of what it does not read.
+  explicit RawConnection(std::uint16_t port, int receive_buffer_bytes = 0);
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
   RawConnection(RawConnection&&) = delete;

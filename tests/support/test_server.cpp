@@ -2,8 +2,11 @@
 
 #include "support/postgres.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,7 +84,9 @@ std::filesystem::path make_temp_dir() {
 }
 
 TestServer::TestServer(ServerOptions options) : dir_(make_temp_dir()) {
-  std::map<std::string, std::string> env{{"PORT", "0"}, {"HOST", "127.0.0.1"}, {"THREADS", "2"}};
+  // No ops listener unless a test asks for one: its default port (9000)
+  // would be shared by every server the suites start at once.
+  std::map<std::string, std::string> env{{"PORT", "0"}, {"HOST", "127.0.0.1"}, {"THREADS", "2"}, {"OPS_PORT", "0"}};
   const bool own_database = options.env.count("DATABASE_URL") == 0 && options.env.count("DATABASE_URL_FILE") == 0;
   if (own_database && uses_postgres()) {
     postgres_ = std::make_unique<TestDatabase>();
@@ -94,7 +99,8 @@ TestServer::TestServer(ServerOptions options) : dir_(make_temp_dir()) {
     database_url_ = options.env["DATABASE_URL"];
   }
   for (auto& [key, value] : options.env) env[key] = value;
-  std::vector<std::string> args{binary_path()};
+  std::vector<std::string> args = options.launcher;
+  args.push_back(binary_path());
   if (options.args.empty()) options.args = {"serve"};
   args.insert(args.end(), options.args.begin(), options.args.end());
   pid_ = spawn(args, child_environment(env), dir_, dir_ / "stdout.log", dir_ / "stderr.log");
@@ -109,6 +115,11 @@ TestServer::TestServer(ServerOptions options) : dir_(make_temp_dir()) {
     const std::string text = stdout_text();
     if (std::regex_search(text, match, listening)) {
       port_ = static_cast<std::uint16_t>(std::stoi(match[1].matched ? match[1].str() : match[2].str()));
+      static const std::regex ops(R"re("ops_port":(\d+)|ops_port=(\d+))re");
+      if (std::smatch ops_match; std::regex_search(text, ops_match, ops)) {
+        ops_port_ =
+            static_cast<std::uint16_t>(std::stoi(ops_match[1].matched ? ops_match[1].str() : ops_match[2].str()));
+      }
       // PostgreSQL: the server listens at once and migrates in the
       // background; tests expect a server that serves.
       if (postgres_) wait_until_database_ready();
@@ -192,6 +203,42 @@ RunResult run_binary(const std::vector<std::string>& args, const std::map<std::s
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
   return result;
+}
+
+std::uint16_t unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  // NOLINTBEGIN(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    // NOLINTEND(cppcoreguidelines-pro-type-reinterpret-cast)
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+namespace {
+long status_kib(pid_t pid, std::string_view field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(field)) return std::stol(line.substr(field.size()));
+  }
+  return -1;
+}
+}  // namespace
+
+long resident_kib(pid_t pid) {
+  return status_kib(pid, "VmRSS:");
+}
+
+long peak_resident_kib(pid_t pid) {
+  return status_kib(pid, "VmHWM:");
 }
 
 }  // namespace users::testing

@@ -30,7 +30,18 @@ struct ServerOptions {
   std::map<std::string, std::string> env;
   std::vector<std::string> args;  // after the binary name; default: serve
   bool wait_until_listening = true;
+  // A command the binary runs under (e.g. prlimit with its options and "--"),
+  // which must exec it in place so that pid() stays the server's.
+  std::vector<std::string> launcher;
 };
+
+// A TCP port nothing listens on right now (for OPS_PORT, which has no
+// "any free port" value: 0 turns it off).
+std::uint16_t unused_port();
+
+// The server's resident memory, now (VmRSS) and at its peak (VmHWM), in KiB.
+long resident_kib(pid_t pid);
+long peak_resident_kib(pid_t pid);
 
 // Server options with `env` added to the harness's environment.
 inline ServerOptions with_env(std::map<std::string, std::string> env, std::vector<std::string> args = {}) {
@@ -50,6 +61,8 @@ class TestServer {
   ~TestServer();
 
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  // The operations listener's port (OPS_PORT); 0 when it has none.
+  [[nodiscard]] std::uint16_t ops_port() const { return ops_port_; }
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] std::filesystem::path database_path() const { return dir_ / "db.sqlite3"; }
@@ -72,6 +85,7 @@ class TestServer {
   std::string database_url_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t ops_port_ = 0;
   int exit_status_ = -2;
 };
 

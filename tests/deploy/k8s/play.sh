@@ -10,8 +10,10 @@
 #      podman), then `podman kube play` starts the pod from
 #      $USERS_API_IMAGE (default localhost/users-api:dev, the overlay's own
 #      image) with this machine's podman flags (shared/notes/containers.md);
-#   4. the pod runs, /healthz and /readyz answer 200 and /api/users/ answers
-#      (and stores a user) through the published port; the process runs as
+#   4. the pod runs, /healthz and /readyz answer 200 on the ops port (where
+#      the probes point) and on the API port, /metrics answers 200 on the ops
+#      port and 404 on the API port, and /api/users/ answers (and stores a
+#      user) through the published API port; the process runs as
 #      the securityContext says (uid 10001, no capabilities, no new
 #      privileges, seccomp, read-only root) with the ConfigMap's settings;
 #   5. `podman kube down`, the secret and any volume are removed, on failure
@@ -19,8 +21,9 @@
 #
 # Changes to the rendered objects, all printed as they are made:
 #   - replicas 2 -> 1: every replica becomes a pod with the same hostPort;
-#   - a hostPort (127.0.0.1, a free port) on the http port: podman publishes
-#     only hostPorts (there is no Service or NodePort without a cluster);
+#   - a hostPort (127.0.0.1, a free port) on the http port and another on the
+#     ops port: podman publishes only hostPorts (there is no Service or
+#     NodePort without a cluster);
 #   - names get a -play-PID suffix (Deployment, ConfigMap, Secret and the
 #     references to them), so a run never touches anything else on podman;
 #   - DATABASE_URL in the Secret: the dev overlay's PostgreSQL is a
@@ -32,7 +35,7 @@
 # Not checked here, because podman does not do it as a kubelet does: probes
 # (podman 4.3 turns an httpGet probe into `curl` run by a shell inside the
 # container, which this image has neither of, and resolves the named port
-# "http" to 0; without systemd it never schedules them anyway), the
+# "ops" to 0; without systemd it never schedules them anyway), the
 # NetworkPolicies, HPA, PDB, Service and the migration Job. The probes'
 # endpoints are requested from the host instead.
 #
@@ -118,10 +121,12 @@ say "tools: $(podman --version), kubectl $(kubectl version --client 2>/dev/null 
 kubectl kustomize "$root/deploy/k8s/overlays/dev" >"$tmp/dev.yaml" || fail "kubectl kustomize deploy/k8s/overlays/dev"
 say "rendered deploy/k8s/overlays/dev: $(grep -c '^kind:' "$tmp/dev.yaml") objects"
 port=$(free_port)
-python3 - "$tmp" "$image" "$port" "$suffix" <<'PY' || fail "picking the Deployment and what its pod needs from the rendered overlay"
+ops_port=$(free_port)
+while [ "$ops_port" = "$port" ]; do ops_port=$(free_port); done
+python3 - "$tmp" "$image" "$port" "$suffix" "$ops_port" <<'PY' || fail "picking the Deployment and what its pod needs from the rendered overlay"
 import base64, json, sys, yaml
 
-tmp, image, port, suffix = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+tmp, image, port, suffix, ops_port = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 docs = [d for d in yaml.safe_load_all(open(f"{tmp}/dev.yaml")) if d]
 by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
 deployment = by[("Deployment", "users-api")]
@@ -166,6 +171,12 @@ else:
 (http,) = [p for p in container["ports"] if p.get("name") == "http"]
 change(f"port http ({http['containerPort']}): hostIP/hostPort", "none", f"127.0.0.1:{port}")
 http["hostIP"], http["hostPort"] = "127.0.0.1", port
+(ops,) = [p for p in container["ports"] if p.get("name") == "ops"]
+change(f"port ops ({ops['containerPort']}): hostIP/hostPort", "none", f"127.0.0.1:{ops_port}")
+ops["hostIP"], ops["hostPort"] = "127.0.0.1", ops_port
+for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+    if container[probe]["httpGet"]["port"] != "ops":
+        sys.exit(f"{probe} is on port {container[probe]['httpGet']['port']!r}, not ops")
 
 objects = [deployment]
 for name in sorted(configmaps):
@@ -224,10 +235,23 @@ cname=$(image_podman inspect --format '{{.Name}}' "$container")
 say "pod $pod: Running; container $cname: $(image_podman inspect --format '{{.State.Status}}' "$container")"
 
 base="http://127.0.0.1:$port"
-wait_status "$base/healthz" 200 30 || fail "GET /healthz did not answer 200 within 30 s (last: $(http_status "$base/healthz"))"
-say "GET /healthz -> 200 after $(($(now_ms) - started)) ms from kube play ($(curl -s --max-time 2 "$base/healthz"))"
-wait_status "$base/readyz" 200 30 || fail "GET /readyz did not answer 200 within 30 s (last: $(http_status "$base/readyz"))"
-say "GET /readyz -> 200 ($(curl -s --max-time 2 "$base/readyz"))"
+ops="http://127.0.0.1:$ops_port"
+# The probes' endpoints where the probes point: the ops port.
+wait_status "$ops/healthz" 200 30 || fail "GET /healthz on the ops port did not answer 200 within 30 s (last: $(http_status "$ops/healthz"))"
+say "ops port: GET /healthz -> 200 after $(($(now_ms) - started)) ms from kube play ($(curl -s --max-time 2 "$ops/healthz"))"
+wait_status "$ops/readyz" 200 30 || fail "GET /readyz on the ops port did not answer 200 within 30 s (last: $(http_status "$ops/readyz"))"
+say "ops port: GET /readyz -> 200 ($(curl -s --max-time 2 "$ops/readyz"))"
+for path in /healthz /readyz; do
+  [ "$(http_status "$base$path")" = 200 ] || fail "API port: GET $path answered $(http_status "$base$path"), want 200"
+done
+say "API port: GET /healthz and /readyz -> 200 too"
+metrics=$(curl -s --max-time 5 -w '\n%{http_code}' "$ops/metrics" || true)
+[ "$(tail -n 1 <<<"$metrics")" = 200 ] || fail "ops port: GET /metrics answered $(tail -n 1 <<<"$metrics"), want 200"
+grep -q '^# TYPE users_api_http_requests_total counter$' <<<"$metrics" ||
+  fail "ops port: GET /metrics has no users_api_http_requests_total counter" "$(head -n 5 <<<"$metrics")"
+[ "$(http_status "$base/metrics")" = 404 ] || fail "API port: GET /metrics answered $(http_status "$base/metrics"), want 404 (ops port only)"
+[ "$(http_status "$ops/api/users/")" = 404 ] || fail "ops port: GET /api/users/ answered $(http_status "$ops/api/users/"), want 404 (ops paths only)"
+say "ops port: GET /metrics -> 200 (where prometheus.io/port points), /api/users/ -> 404; API port: GET /metrics -> 404"
 list=$(curl -s --max-time 5 -w '\n%{http_code}' "$base/api/users/")
 [ "$(tail -n 1 <<<"$list")" = 200 ] || fail "GET /api/users/ answered $(tail -n 1 <<<"$list")"
 say "GET /api/users/ -> 200 $(head -n 1 <<<"$list")"

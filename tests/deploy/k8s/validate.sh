@@ -11,7 +11,11 @@
 #    its issuer, audience and https JWKS URL, ALLOWED_HOSTS names the Ingress
 #    host and is never "*", THROTTLE_* and TRUSTED_PROXIES are set, the
 #    Ingress carries ingress-nginx's limit-rps and limit-connections; dev runs
-#    AUTH_MODE=none and says so), then breaks the sets on purpose
+#    AUTH_MODE=none and says so) and the ops port (issue 15: OPS_PORT set and
+#    named "ops"; all three probes, the prometheus.io/port annotation and the
+#    ServiceMonitor on it; no Ingress backend, NodePort or API Service reaches
+#    it; the NetworkPolicies open 8000 to ingress-nginx only (dev: any source,
+#    for the NodePort) and 9000 to monitoring only), then breaks the sets on purpose
 #    (--self-test) and requires every break to be caught.
 # 3. Two deliberately broken kustomizations (an unknown field, a missing
 #    probe) are rendered through kubectl too, and the validator must fail on

@@ -226,4 +226,48 @@ export const CASES = [
 
   { set: "prod-servicemonitor", name: "ServiceMonitor on a missing port", expect: /endpoint port "metrics" is not a port/,
     mutate: (o) => { find(o, "ServiceMonitor").spec.endpoints[0].port = "metrics"; } },
+
+  // The ops port (issue 15): probes and Prometheus on OPS_PORT, which only
+  // Prometheus may reach and nothing public routes to.
+  { set: "dev", name: "liveness probe on the API port", expect: /livenessProbe must use the ops port \(9000\), got "http"/,
+    mutate: (o) => { appC(o).livenessProbe.httpGet.port = "http"; } },
+  { set: "prod", name: "readiness probe on the API port by number", expect: /readinessProbe must use the ops port \(9000\), got 8000/,
+    mutate: (o) => { appC(o).readinessProbe.httpGet.port = 8000; } },
+  { set: "dev", name: "startup probe on the API port", expect: /startupProbe must use the ops port/,
+    mutate: (o) => { appC(o).startupProbe.httpGet.port = "http"; } },
+  { set: "prod", name: "OPS_PORT=0 (everything back on the API port)", expect: /OPS_PORT=0 puts the probes and \/metrics back on the API port/,
+    mutate: (o) => { cm(o).data.OPS_PORT = "0"; } },
+  { set: "dev", name: "OPS_PORT left to the binary's default", expect: /OPS_PORT must be set/,
+    mutate: (o) => { delete cm(o).data.OPS_PORT; } },
+  { set: "dev", name: "container port ops not OPS_PORT", expect: /container port "ops" \(9090\) is not OPS_PORT \(9000\)/,
+    mutate: (o) => { appC(o).ports.find((p) => p.name === "ops").containerPort = 9090; } },
+  { set: "prod", name: "scrape annotation on the API port", expect: /prometheus\.io\/port 8000 must be the ops port 9000/,
+    mutate: (o) => { app(o).spec.template.metadata.annotations["prometheus.io/port"] = "8000"; } },
+  { set: "prod", name: "the Ingress routes to the ops port", expect: /routes to the ops port 9000/,
+    mutate: (o) => {
+      find(o, "Service", "users-api").spec.ports.push({ name: "ops", port: 9000, targetPort: "ops", protocol: "TCP" });
+      find(o, "Ingress").spec.rules[0].http.paths[0].backend.service.port = { name: "ops" };
+    } },
+  { set: "prod-servicemonitor", name: "the Ingress routes to the ops Service", expect: /routes to the ops port 9000 \(Service "users-api-ops"/,
+    mutate: (o) => { find(o, "Ingress").spec.rules[0].http.paths[0].backend.service = { name: "users-api-ops", port: { number: 9000 } }; } },
+  { set: "prod", name: "the ops port on the API's Service", expect: /carries both the API port and the ops port 9000/,
+    mutate: (o) => { find(o, "Service", "users-api").spec.ports.push({ name: "ops", port: 9000, targetPort: "ops", protocol: "TCP" }); } },
+  { set: "dev", name: "the ops port on the dev NodePort", expect: /puts the ops port 9000 on a NodePort/,
+    mutate: (o) => { find(o, "Service", "users-api").spec.ports.push({ name: "ops", port: 9000, targetPort: "ops", protocol: "TCP", nodePort: 30900 }); } },
+  { set: "prod-servicemonitor", name: "ServiceMonitor scrapes the API port", expect: /endpoint port "ops" of Service "users-api-ops" reaches container port 8000, not the ops port 9000/,
+    mutate: (o) => { find(o, "Service", "users-api-ops").spec.ports[0].targetPort = "http"; } },
+  { set: "prod-servicemonitor", name: "ServiceMonitor selects the API's Service too", expect: /endpoint port "ops" is not a port of Service "users-api"/,
+    mutate: (o) => { delete find(o, "ServiceMonitor").spec.selector.matchLabels["app.kubernetes.io/component"]; } },
+  { set: "prod", name: "Prometheus on the API port again", expect: /port 8000 open to .*monitoring.*; allowed: namespace ingress-nginx/,
+    mutate: (o) => { np(o, "users-api-ingress").spec.ingress[0].from.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }); } },
+  { set: "prod", name: "the ops port open to the ingress controller", expect: /port 9000 open to .*ingress-nginx.*; allowed: namespace monitoring/,
+    mutate: (o) => { np(o, "users-api-ops").spec.ingress[0].from.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }); } },
+  { set: "dev", name: "the ops port open to any source in dev", expect: /the ops port 9000 is open to any source/,
+    mutate: (o) => { np(o, "users-api-allow-nodeport").spec.ingress[0].ports.push({ protocol: "TCP", port: 9000 }); } },
+  { set: "prod", name: "the ops port opened by name to a pod selector", expect: /port 9000 open to .*podSelector/,
+    mutate: (o) => { np(o, "users-api-ops").spec.ingress[0].from = [{ podSelector: {} }]; np(o, "users-api-ops").spec.ingress[0].ports[0].port = "ops"; } },
+  { set: "prod", name: "Prometheus cannot reach the ops port", expect: /no NetworkPolicy lets namespace "monitoring" \(Prometheus\) reach the ops port 9000/,
+    mutate: (o) => { o.splice(o.indexOf(np(o, "users-api-ops")), 1); } },
+  { set: "prod", name: "API port closed to the ingress controller", expect: /no NetworkPolicy lets namespace "ingress-nginx" reach the API port 8000/,
+    mutate: (o) => { o.splice(o.indexOf(np(o, "users-api-ingress")), 1); } },
 ];

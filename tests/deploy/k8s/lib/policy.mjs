@@ -10,10 +10,18 @@ export const NAMESPACE = "users-api";
 const APP_UID = 10001;
 const APP_GID = 10001;
 const APP_PORT = 8000;
+// OPS_PORT (issue 15): /healthz, /readyz and /metrics on a listener of their
+// own; the API port answers 404 on /metrics. Probes and Prometheus use it,
+// nothing else may reach it.
+const OPS_PORT = 9000;
 const DEV_IMAGE = "localhost/users-api:dev";
 const DEV_NODE_PORT = 30800;
 const DEFAULT_SHUTDOWN_TIMEOUT = 20; // the binary's default, seconds
-const INGRESS_NAMESPACES = ["ingress-nginx", "monitoring"];
+// Who may reach which port of the API pods: the ingress controller the API
+// port, Prometheus the ops port (the kubelet's probes are not subject to
+// NetworkPolicy).
+const API_PORT_NAMESPACES = ["ingress-nginx"];
+const OPS_PORT_NAMESPACES = ["monitoring"];
 // Secrets a prod cluster gets out of band (External Secrets or kubectl).
 const EXTERNAL_SECRETS = { prod: new Set(["users-api-database", "users-api-tls", "users-api-tokens"]) };
 
@@ -115,6 +123,19 @@ function containerPortMatches(containers, port, protocol = "TCP") {
   return false;
 }
 
+// The containerPort a port reference (a name or a number) resolves to in
+// these containers, or undefined.
+function containerPortNumber(containers, port, protocol = "TCP") {
+  for (const c of containers) {
+    for (const p of c.ports ?? []) {
+      if ((p.protocol ?? "TCP") !== protocol) continue;
+      if (typeof port === "number" ? p.containerPort === port : p.name === port || String(p.containerPort) === port)
+        return p.containerPort;
+    }
+  }
+  return undefined;
+}
+
 function probePort(probe) {
   return probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? probe?.grpc?.port;
 }
@@ -150,6 +171,15 @@ function checkSet(set, findings, rulesRun) {
     .map(({ o, t }) => ({ o, t, spec: t.spec ?? {}, labels: t.metadata?.labels ?? {} }));
   const appWorkloads = workloads.filter((w) => (w.spec.containers ?? []).some((c) => isAppImage(c.image)));
   const appDeployments = appWorkloads.filter((w) => w.o.kind === "Deployment");
+  // The container ports a Service port reaches on the API's Deployment.
+  const appTargets = (svc, sp) => {
+    const sel = svc.spec?.selector;
+    if (!isObj(sel) || Object.keys(sel).length === 0) return [];
+    return appDeployments
+      .filter((w) => matchesSelector(mapSelector(sel), w.labels))
+      .map((w) => containerPortNumber(w.spec.containers ?? [], sp.targetPort ?? sp.port, sp.protocol ?? "TCP"))
+      .filter((n) => n !== undefined);
+  };
   const hpas = byKind("HorizontalPodAutoscaler");
   const hpaFor = (o) =>
     hpas.find((h) => h.spec?.scaleTargetRef?.kind === o.kind && h.spec?.scaleTargetRef?.name === o.metadata?.name);
@@ -358,6 +388,15 @@ function checkSet(set, findings, rulesRun) {
             fail("container.probes", o, `${where}: startupProbe must be httpGet /healthz`);
           if (c.lifecycle?.preStop?.exec)
             fail("container.probes", o, `${where}: preStop exec cannot run: the image has no shell or sleep binary`);
+          // On the ops port: its own connection cap, so a flood of API
+          // clients cannot time the probes out and get a healthy pod restarted.
+          rule("container.probes-ops-port");
+          for (const p of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+            if (!isObj(c[p])) continue;
+            const port = probePort(c[p]);
+            if (containerPortNumber([c], port) !== OPS_PORT)
+              fail("container.probes-ops-port", o, `${where}: ${p} must use the ops port (${OPS_PORT}), got ${JSON.stringify(port)}: on the API port a flood of clients can fail it`);
+          }
         }
       }
     }
@@ -467,6 +506,26 @@ function checkSet(set, findings, rulesRun) {
     if (origins !== undefined && mode !== undefined && mode !== "none" && origins.split(",").some((x) => x.trim() === "*"))
       fail("access.cors", o, `${where}: CORS_ALLOWED_ORIGINS "*" is refused when auth is on`);
   }
+  // -- the ops port (issue 15) --------------------------------------------------
+  for (const [o, { c, settings }] of appSettings) {
+    const where = `container "${c.name}"`;
+    rule("container.ops-port");
+    const ops = settings.get("OPS_PORT");
+    const api = settings.get("PORT");
+    const byName = (n) => (c.ports ?? []).find((p) => p.name === n);
+    if (ops === undefined || ops.dynamic) fail("container.ops-port", o, `${where}: OPS_PORT must be set (the port the probes, the NetworkPolicy and the ServiceMonitor name)`);
+    else if (ops.value === "0") fail("container.ops-port", o, `${where}: OPS_PORT=0 puts the probes and /metrics back on the API port`);
+    else {
+      if (Number(ops.value) !== OPS_PORT) fail("container.ops-port", o, `${where}: OPS_PORT=${ops.value}, the manifests name ${OPS_PORT}`);
+      if (byName("ops")?.containerPort !== Number(ops.value))
+        fail("container.ops-port", o, `${where}: container port "ops" (${byName("ops")?.containerPort}) is not OPS_PORT (${ops.value})`);
+      if (api?.value === ops.value) fail("container.ops-port", o, `${where}: OPS_PORT equals PORT (${api.value})`);
+    }
+    const apiPort = Number(api?.value ?? APP_PORT);
+    if (byName("http")?.containerPort !== apiPort)
+      fail("container.ops-port", o, `${where}: container port "http" (${byName("http")?.containerPort}) is not PORT (${apiPort})`);
+  }
+
   const jwksUrlOf = (o) => {
     const s = appSettings.get(o)?.settings;
     return s?.get("AUTH_MODE")?.value === "jwt" ? s.get("JWT_JWKS_URL")?.value : undefined;
@@ -530,6 +589,10 @@ function checkSet(set, findings, rulesRun) {
       const port = Number(ann["prometheus.io/port"]);
       if (!containerPortMatches(w.spec.containers ?? [], port))
         fail("deployment.scrape", o, `prometheus.io/port ${ann["prometheus.io/port"]} is not a container port`);
+      else if (port !== OPS_PORT)
+        fail("deployment.scrape", o, `prometheus.io/port ${ann["prometheus.io/port"]} must be the ops port ${OPS_PORT} (/metrics is 404 on the API port)`);
+      if ((ann["prometheus.io/path"] ?? "/metrics") !== "/metrics")
+        fail("deployment.scrape", o, `prometheus.io/path ${ann["prometheus.io/path"]}: the ops port serves /metrics`);
     }
 
     rule("deployment.hpa");
@@ -597,6 +660,15 @@ function checkSet(set, findings, rulesRun) {
         fail("service.type", svc, `dev exposes the API as NodePort ${DEV_NODE_PORT}`);
     }
     if (type === "LoadBalancer") fail("service.type", svc, "no LoadBalancer Services: traffic enters through the Ingress");
+    rule("service.ops-port");
+    const svcPorts = svc.spec?.ports ?? [];
+    const toOps = svcPorts.filter((p) => appTargets(svc, p).includes(OPS_PORT));
+    if (toOps.length > 0) {
+      if (type === "NodePort" || type === "LoadBalancer")
+        fail("service.ops-port", svc, `port "${toOps[0].name}" puts the ops port ${OPS_PORT} on a ${type}: it stays inside the cluster, for Prometheus only`);
+      if (svcPorts.some((p) => appTargets(svc, p).includes(APP_PORT)))
+        fail("service.ops-port", svc, `carries both the API port and the ops port ${OPS_PORT}: whatever routes to this Service could reach both; the ops port gets a Service of its own`);
+    }
   }
 
   // -- HPA ----------------------------------------------------------------------
@@ -676,25 +748,41 @@ function checkSet(set, findings, rulesRun) {
     const ingressRules = pols.filter((np) => types(np).includes("Ingress")).flatMap((np) => (np.spec.ingress ?? []).map((r) => ({ np, r })));
     const egressRules = pols.filter((np) => types(np).includes("Egress")).flatMap((np) => (np.spec.egress ?? []).map((r) => ({ np, r })));
     if (w.o.kind === "Deployment") {
+      // The API port from the ingress controller (and in dev from anywhere,
+      // for the NodePort); the ops port from Prometheus only, in every overlay.
       rule("networkpolicy.api-ingress");
-      const seen = new Set();
+      rule("networkpolicy.ops-ingress");
+      const seen = { [APP_PORT]: new Set(), [OPS_PORT]: new Set() };
       for (const { np, r } of ingressRules) {
         const ports = r.ports ?? [];
-        if (ports.length === 0 || ports.some((p) => !(p.port === APP_PORT || p.port === "http") || (p.protocol ?? "TCP") !== "TCP"))
-          fail("networkpolicy.api-ingress", np, `ingress to the API must be limited to TCP ${APP_PORT}`);
-        if (r.from === undefined || r.from.length === 0) {
-          if (profile !== "dev") fail("networkpolicy.api-ingress", np, "ingress from any source (only the dev NodePort may)");
+        const nums = ports.map((p) =>
+          (p.protocol ?? "TCP") === "TCP" && p.endPort === undefined ? containerPortNumber(w.spec.containers ?? [], p.port) : undefined,
+        );
+        if (ports.length === 0 || nums.some((n) => n !== APP_PORT && n !== OPS_PORT)) {
+          fail("networkpolicy.api-ingress", np, `ingress to the API pods must be limited to TCP ${APP_PORT} (API) and ${OPS_PORT} (ops)`);
           continue;
         }
-        for (const peer of r.from) {
-          const n = nsName(peer);
-          if (peer.ipBlock || !n || !INGRESS_NAMESPACES.includes(n) || peer.podSelector)
-            fail("networkpolicy.api-ingress", np, `ingress from ${JSON.stringify(peer)}; allowed: namespaces ${INGRESS_NAMESPACES.join(", ")}`);
-          else seen.add(n);
+        for (const n of new Set(nums)) {
+          const ops = n === OPS_PORT;
+          const id = ops ? "networkpolicy.ops-ingress" : "networkpolicy.api-ingress";
+          const allowed = ops ? OPS_PORT_NAMESPACES : API_PORT_NAMESPACES;
+          if (r.from === undefined || r.from.length === 0) {
+            if (ops) fail(id, np, `the ops port ${OPS_PORT} is open to any source; only namespace ${allowed.join(", ")} may reach it (it answers without auth)`);
+            else if (profile !== "dev") fail(id, np, "ingress from any source (only the dev NodePort may)");
+            continue;
+          }
+          for (const peer of r.from) {
+            const ns = nsName(peer);
+            if (peer.ipBlock || !ns || !allowed.includes(ns) || peer.podSelector)
+              fail(id, np, `port ${n} open to ${JSON.stringify(peer)}; allowed: namespace ${allowed.join(", ")}`);
+            else seen[n].add(ns);
+          }
         }
       }
-      for (const n of INGRESS_NAMESPACES)
-        if (!seen.has(n)) fail("networkpolicy.api-ingress", w.o, `no NetworkPolicy lets namespace "${n}" reach port ${APP_PORT}`);
+      for (const ns of API_PORT_NAMESPACES)
+        if (!seen[APP_PORT].has(ns)) fail("networkpolicy.api-ingress", w.o, `no NetworkPolicy lets namespace "${ns}" reach the API port ${APP_PORT}`);
+      for (const ns of OPS_PORT_NAMESPACES)
+        if (!seen[OPS_PORT].has(ns)) fail("networkpolicy.ops-ingress", w.o, `no NetworkPolicy lets namespace "${ns}" (Prometheus) reach the ops port ${OPS_PORT}`);
     }
     rule("networkpolicy.app-egress");
     let dns = false;
@@ -765,6 +853,22 @@ function checkSet(set, findings, rulesRun) {
   }
 
   // -- Ingress ----------------------------------------------------------------------
+  // A backend names a port of a Service in the set, and that port reaches the
+  // API port: never the ops port, which answers without ALLOWED_HOSTS, auth or
+  // throttling.
+  const checkBackend = (ing, backend, where) => {
+    rule("ingress.ops-port");
+    const b = backend?.service;
+    const svc = find("Service", b?.name);
+    if (!svc) return fail("ingress.backend", ing, `backend Service "${b?.name}" is not in the rendered set`);
+    const sp = (svc.spec?.ports ?? []).find((x) => (b.port?.name !== undefined ? x.name === b.port.name : x.port === b.port?.number));
+    if (!sp) return fail("ingress.backend", ing, `backend port ${JSON.stringify(b.port)} is not a port of Service "${svc.metadata.name}"`);
+    const targets = appTargets(svc, sp);
+    if (targets.includes(OPS_PORT))
+      fail("ingress.ops-port", ing, `${where} routes to the ops port ${OPS_PORT} (Service "${svc.metadata.name}" port ${JSON.stringify(b.port)}): /healthz, /readyz and /metrics would be public`);
+    else if (targets.length > 0 && !targets.every((n) => n === APP_PORT))
+      fail("ingress.backend", ing, `${where} routes to container port ${targets.join(", ")}, not the API port ${APP_PORT}`);
+  };
   rule("ingress.present");
   const ingresses = byKind("Ingress");
   if (profile === "prod" && ingresses.length === 0) fail("ingress.present", null, "prod needs an Ingress");
@@ -786,14 +890,9 @@ function checkSet(set, findings, rulesRun) {
       if (!DNS_NAME.test(r.host ?? "")) fail("ingress.tls", ing, `host ${JSON.stringify(r.host)} is not a DNS name (set by the host patch?)`);
       if (!tlsHosts.has(r.host)) fail("ingress.tls", ing, `host ${JSON.stringify(r.host)} is not covered by TLS`);
       rule("ingress.backend");
-      for (const p of r.http?.paths ?? []) {
-        const b = p.backend?.service;
-        const svc = find("Service", b?.name);
-        if (!svc) fail("ingress.backend", ing, `backend Service "${b?.name}" is not in the rendered set`);
-        else if (!(svc.spec?.ports ?? []).some((sp) => (b.port?.name !== undefined ? sp.name === b.port.name : sp.port === b.port?.number)))
-          fail("ingress.backend", ing, `backend port ${JSON.stringify(b.port)} is not a port of Service "${svc.metadata.name}"`);
-      }
+      for (const p of r.http?.paths ?? []) checkBackend(ing, p.backend, `path ${p.path ?? "(none)"}`);
     }
+    if (ing.spec?.defaultBackend) checkBackend(ing, ing.spec.defaultBackend, "defaultBackend");
   }
 
   // -- ServiceMonitor (optional component) ----------------------------------------
@@ -804,9 +903,16 @@ function checkSet(set, findings, rulesRun) {
     const names = sm.spec?.namespaceSelector?.matchNames;
     if (names !== undefined && !names.includes(NAMESPACE)) fail("servicemonitor.target", sm, `namespaceSelector misses "${NAMESPACE}"`);
     for (const ep of sm.spec?.endpoints ?? []) {
+      rule("servicemonitor.ops-port");
       for (const s of svcs) {
-        if (!(s.spec?.ports ?? []).some((p) => p.name === ep.port))
+        const sp = (s.spec?.ports ?? []).find((p) => p.name === ep.port);
+        if (!sp) {
           fail("servicemonitor.target", sm, `endpoint port "${ep.port}" is not a port of Service "${s.metadata.name}"`);
+          continue;
+        }
+        const targets = appTargets(s, sp);
+        if (targets.length === 0 || targets.some((n) => n !== OPS_PORT))
+          fail("servicemonitor.ops-port", sm, `endpoint port "${ep.port}" of Service "${s.metadata.name}" reaches container port ${targets.join(", ") || "none"}, not the ops port ${OPS_PORT} (/metrics is 404 on the API port)`);
       }
       if ((ep.path ?? "/metrics") !== "/metrics") fail("servicemonitor.target", sm, `scrapes ${ep.path}, the API serves /metrics`);
     }
