@@ -27,7 +27,8 @@ namespace {
 
 using users::config::RawSettings;
 
-// The variables main.cpp reads into RawSettings.
+// The variables main.cpp reads into RawSettings (its add_settings list; a
+// setting added there belongs here too).
 constexpr std::pair<std::string_view, std::string RawSettings::*> kSettings[] = {
     {"HOST", &RawSettings::host},
     {"PORT", &RawSettings::port},
@@ -49,6 +50,12 @@ constexpr std::pair<std::string_view, std::string RawSettings::*> kSettings[] = 
     {"MAX_BODY_BYTES", &RawSettings::max_body_bytes},
     {"MAX_HEADER_BYTES", &RawSettings::max_header_bytes},
     {"MAX_CONNECTIONS", &RawSettings::max_connections},
+    {"MAX_CONNECTIONS_PER_CLIENT", &RawSettings::max_connections_per_client},
+    {"REQUEST_BUFFER_BYTES", &RawSettings::request_buffer_bytes},
+    {"RESPONSE_BUFFER_BYTES", &RawSettings::response_buffer_bytes},
+    {"OPS_PORT", &RawSettings::ops_port},
+    {"OPS_MAX_CONNECTIONS", &RawSettings::ops_max_connections},
+    {"MAX_LIST_STREAMS", &RawSettings::max_list_streams},
     {"IDLE_TIMEOUT", &RawSettings::idle_timeout},
     {"REQUEST_TIMEOUT", &RawSettings::request_timeout},
     {"WRITE_TIMEOUT", &RawSettings::write_timeout},
@@ -68,6 +75,8 @@ constexpr std::pair<std::string_view, std::string RawSettings::*> kSettings[] = 
     {"ALLOWED_HOSTS", &RawSettings::allowed_hosts},
     {"CORS_ALLOWED_ORIGINS", &RawSettings::cors_allowed_origins},
 };
+
+static_assert(std::size(kSettings) <= 64, "the settings seen are one bit each of a std::uint64_t");
 
 const std::string& url_file() {
   static const users::fuzz::TempDir dir("users-api-fuzz-config");
