@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build run test test-release test-asan fresh-check image bench soak format format-check lint clean
+.PHONY: help deps build run test test-release test-asan fuzz fresh-check image bench soak format format-check lint clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -19,8 +19,9 @@ build: deps ## Build the server alone (no test suites) at build/server/users-api
 run: build ## Build, then serve the API on SQLite at port 8000
 	exec build/server/users-api serve
 
-test: ## Install what is missing, build, and run every test (release and ASan/UBSan), one summary
+test: ## Install what is missing, build, and run every test (release, ASan/UBSan, 30 s per fuzz target), one summary
 	@scripts/install-deps test
+	@scripts/install-deps fuzz || echo "make test: clang or libclang-rt-14-dev could not be installed; the fuzz step will say it is skipped"
 	@scripts/run-tests
 
 test-release: ## Only the release preset's tests
@@ -30,6 +31,11 @@ test-release: ## Only the release preset's tests
 test-asan: ## Only the ASan/UBSan preset's tests
 	@scripts/install-deps test
 	@TEST_PRESETS=asan scripts/run-tests
+
+FUZZ_SECONDS ?= 300
+fuzz: ## Build the libFuzzer targets (clang, ASan/UBSan) and run each for FUZZ_SECONDS (default 300)
+	@scripts/install-deps fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) scripts/fuzz
 
 fresh-check: ## make run and make test on a fresh Debian bookworm root (debootstrap; not part of make test)
 	@scripts/fresh-check
@@ -48,7 +54,8 @@ soak: build ## Mixed load and hostile clients for SOAK_SECONDS (600); RSS, fds, 
 
 # The project's own C++ (test fixtures with deliberate defects excluded).
 CXX_SOURCES = git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/domain/*.cpp' 'tests/config/*.cpp' 'tests/observability/*.cpp' 'tests/transfer/*.cpp' 'tests/storage/*.cpp' \
-	'tests/storage/*.hpp' 'tests/http/*.cpp' 'tests/auth/*.cpp' 'tests/auth/*.hpp' 'tests/api/*.cpp' 'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp'
+	'tests/storage/*.hpp' 'tests/http/*.cpp' 'tests/auth/*.cpp' 'tests/auth/*.hpp' 'tests/api/*.cpp' 'tests/api/*.hpp' 'tests/support/*.cpp' 'tests/support/*.hpp' \
+	'tests/fuzz/*.cpp' 'tests/fuzz/*.hpp'
 
 format: ## Rewrite sources with clang-format
 	@$(CXX_SOURCES) | xargs clang-format -i

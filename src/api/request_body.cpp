@@ -190,9 +190,27 @@ BodyError non_field_error(std::string message) {
   return {bhttp::status::bad_request, std::move(json), std::move(message), true};
 }
 
+// A header as Django hands it to DRF: WSGI decodes header bytes as
+// ISO-8859-1 (PEP 3333), one code point each. Written as they came, bytes
+// past 0x7F made the JSON body invalid UTF-8 (found by tests/fuzz).
+std::string latin1_to_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80U) {
+      out += c;
+    } else {
+      out += static_cast<char>(0xC0U | (byte >> 6U));
+      out += static_cast<char>(0x80U | (byte & 0x3FU));
+    }
+  }
+  return out;
+}
+
 BodyError unsupported_media_type(std::string_view content_type) {
   return detail_error(bhttp::status::unsupported_media_type,
-                      fmt::format("Unsupported media type \"{}\" in request.", content_type));
+                      fmt::format("Unsupported media type \"{}\" in request.", latin1_to_utf8(content_type)));
 }
 
 // RFC 3986 pchar / "?" / "/" less "%" (handled on its own): the bytes a query
@@ -300,8 +318,17 @@ boost::system::result<UserInput, BodyError> parse_json_user(std::string_view bod
 // (and allocating) every key and value of every parameter. Now only the last
 // "dni" and "name" are decoded, once.
 UserInput parse_form_user(std::string_view body) {
+  // Boost.URL 1.81's parse_query rebuilds its view from the data pointer
+  // alone (detail::query_ref(s.data(), ...)), so it measures the query with
+  // strlen: what it gets must be a NUL-terminated string with no NUL inside.
+  // The escaped copy is one; a view of the body need not be, and a body
+  // followed by more bytes was read past its end, those bytes included
+  // (found by tests/fuzz, request_body). So the body is copied when it
+  // needed no escaping.
   std::string storage;
-  const auto params = boost::urls::parse_query(escape_for_query(body, storage));
+  const std::string_view query = escape_for_query(body, storage);
+  if (query.data() != storage.data()) storage.assign(query);
+  const auto params = boost::urls::parse_query(storage);
   UserInput input;
   if (!params) return input;  // cannot happen after escaping
   boost::urls::encoding_opts options;

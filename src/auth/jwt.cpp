@@ -91,8 +91,12 @@ std::optional<std::chrono::system_clock::time_point> numeric_date(const boost::j
   } else {
     return std::nullopt;
   }
-  // Beyond year 10000 the clock's representation would overflow.
-  if (!(seconds > -253402300800.0 && seconds < 253402300800.0)) return std::nullopt;
+  // The clock counts nanoseconds in 64 bits, which ends in 2262: a date past
+  // about 2255 (or before 1685) would overflow when converted or when the
+  // leeway (a day at most) is added, so it is malformed. (The bound was year
+  // 10000, and an exp of 9399939800 overflowed: found by tests/fuzz, jwt.)
+  constexpr double kLimit = 9e9;
+  if (!(seconds > -kLimit && seconds < kLimit)) return std::nullopt;
   return std::chrono::system_clock::time_point{
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(seconds))};
 }

@@ -28,6 +28,15 @@ EVP_MD_CTX* thread_context() {
   return context.get();
 }
 
+// The value of a symbol of the standard alphabet (base64url_decode has
+// already translated - and _ and refused anything else).
+unsigned sextet(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<unsigned>(c - 'A');
+  if (c >= 'a' && c <= 'z') return static_cast<unsigned>(c - 'a') + 26U;
+  if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0') + 52U;
+  return c == '+' ? 62U : 63U;
+}
+
 }  // namespace
 
 Sha256 sha256(std::string_view bytes) {
@@ -72,6 +81,11 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     }
   }
   const std::size_t padding = (4 - standard.size() % 4) % 4;
+  // RFC 4648 section 3.5: the bits of the last symbol that stand for no
+  // byte (2 of them before one '=', 4 before two) must be zero, or 4 or 16
+  // spellings would decode to one value (a JWS signature could be altered
+  // and still verify; found by tests/fuzz, credentials).
+  if (padding > 0 && (sextet(standard.back()) & (padding == 1 ? 0x3U : 0xFU)) != 0) return std::nullopt;
   standard.append(padding, '=');
   std::string out(standard.size() / 4 * 3, '\0');
   const int written =

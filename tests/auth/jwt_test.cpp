@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "auth/openssl.hpp"
 #include "auth/support.hpp"
 
 namespace users::auth {
@@ -159,9 +160,53 @@ TEST_F(Jwt, ABadSignatureIsRejected) {
   // Signed by a key that shares the kid but is not the published one.
   const TestKey impostor = testing::make_ec_key("ec-1");
   EXPECT_EQ(error_of(testing::sign_jwt(impostor, claims())), JwtError::kBadSignature);
-  // An ES256 signature of the wrong length.
+  // An ES256 signature of the wrong length (61 of its 64 bytes, spelled as
+  // base64url spells them: cutting the text would leave pad bits set).
   const std::string token = testing::sign_jwt(*ec_, claims());
-  EXPECT_EQ(error_of(token.substr(0, token.size() - 4)), JwtError::kBadSignature);
+  const std::size_t last_dot = token.rfind('.');
+  std::string short_signature = *base64url_decode(token.substr(last_dot + 1));
+  short_signature.resize(61);
+  EXPECT_EQ(error_of(token.substr(0, last_dot + 1) + base64url_encode(short_signature)), JwtError::kBadSignature);
+}
+
+// A 256-byte RS256 signature is 342 symbols, the last one carrying 4 bits that
+// stand for no byte. Set, they spell the same signature another way, and the
+// token verified: one token had 16 spellings. Found by tests/fuzz
+// (credentials, base64url round trip).
+TEST_F(Jwt, ASignatureSpelledWithNonZeroPadBitsIsMalformed) {
+  const std::string token = testing::sign_jwt(*rsa_, claims());
+  ASSERT_TRUE(verify(token));
+  const std::string symbols = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const std::size_t value = symbols.find(token.back());
+  ASSERT_EQ(value % 16, 0U) << "the encoder leaves the pad bits zero";
+  for (std::size_t pad = 1; pad < 16; ++pad) {
+    const std::string respelled = token.substr(0, token.size() - 1) + symbols[value + pad];
+    EXPECT_EQ(error_of(respelled), JwtError::kMalformed) << respelled.back();
+  }
+}
+
+// The clock counts nanoseconds in 64 bits, to 2262: an exp of 9399939800 (year
+// 2267) overflowed converting it (UBSan: "outside the range of representable
+// values"; a release build read it as 1677, expired). Found by tests/fuzz (jwt).
+TEST_F(Jwt, AnExpOrNbfPastTheClocksRangeIsMalformed) {
+  for (const std::int64_t date : {std::int64_t{9'399'939'800}, std::int64_t{-9'399'939'800}}) {
+    auto far = claims();
+    far["exp"] = date;
+    EXPECT_EQ(error_of(testing::sign_jwt(*ec_, far)), JwtError::kMalformed) << date;
+    auto far_nbf = claims();
+    far_nbf["nbf"] = date;
+    EXPECT_EQ(error_of(testing::sign_jwt(*ec_, far_nbf)), JwtError::kMalformed) << date;
+  }
+  auto far_double = claims();
+  far_double["exp"] = 1e300;
+  EXPECT_EQ(error_of(testing::sign_jwt(*ec_, far_double)), JwtError::kMalformed);
+  // Year 2255 is still a date.
+  auto late = claims();
+  late["exp"] = std::int64_t{8'999'999'999};
+  const auto accepted = verify(testing::sign_jwt(*ec_, late));
+  ASSERT_TRUE(accepted);
+  // (Read through a double: exact to the microsecond, not the nanosecond.)
+  EXPECT_EQ(std::chrono::duration_cast<seconds>(accepted->valid_until.time_since_epoch()).count(), 8'999'999'999 + 30);
 }
 
 TEST_F(Jwt, AnUnknownKidIsRejected) {
