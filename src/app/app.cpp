@@ -437,15 +437,17 @@ int serve(const config::Config& config) {
   if (authenticator != nullptr) {
     options.not_ready = [authenticator] { return authenticator->not_ready().value_or(std::string()); };
   }
+  // Parsed once, by make_access: the per-client cap exempts the same proxies.
+  const api::TrustedProxies trusted_proxies = access->options.trusted_proxies;
   options.access = std::move(access->options);
   options.max_list_streams = config.max_list_streams;
   api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
   server_config.limits.max_connections = caps.api;
-  if (const auto trusted = api::TrustedProxies::parse(config.access.trusted_proxies); trusted && !trusted->empty()) {
-    server_config.uncapped_peer = [trusted = *trusted](const boost::asio::ip::address& peer) {
-      return trusted.contains(peer);
+  if (!trusted_proxies.empty()) {
+    server_config.uncapped_peer = [trusted_proxies](const boost::asio::ip::address& peer) {
+      return trusted_proxies.contains(peer);
     };
   }
   const auto api_listener = config.ops_port == 0 ? api::Listener::kAll : api::Listener::kApi;

@@ -447,6 +447,17 @@ constexpr bool kMeasuresMemory = false;
 constexpr bool kMeasuresMemory = true;
 #endif
 
+// The server's RSS once a burst is over: read until it is back within
+// 16 MiB of `before` (the trim runs every 2 s), or 5 s have passed.
+long resident_after_burst(const TestServer& server, long before) {
+  long after = resident_kib(server.pid());
+  for (int i = 0; i < 50 && after > before + 16 * 1024; ++i) {
+    std::this_thread::sleep_for(100ms);
+    after = resident_kib(server.pid());
+  }
+  return after;
+}
+
 TEST(MemoryCeiling, TwoHundredStalledMegabyteBodiesStayUnderTheBudget) {
   TestServer server(
       with_env({{"MAX_BODY_BYTES", "1048576"}, {"MAX_CONNECTIONS_PER_CLIENT", "0"}, {"REQUEST_TIMEOUT", "20"}}));
@@ -457,12 +468,7 @@ TEST(MemoryCeiling, TwoHundredStalledMegabyteBodiesStayUnderTheBudget) {
   EXPECT_EQ(client.get("/api/users/").result_int(), 200) << "still serving";
   const long peak = peak_resident_kib(server.pid());
   stalled.clear();
-  // Back to the system within a few seconds (the trim runs every 2 s).
-  long after = resident_kib(server.pid());
-  for (int i = 0; i < 50 && after > before + 16 * 1024; ++i) {
-    std::this_thread::sleep_for(100ms);
-    after = resident_kib(server.pid());
-  }
+  const long after = resident_after_burst(server, before);
   std::cout << "RSS before " << before / 1024 << " MiB, peak " << peak / 1024 << " MiB, after " << after / 1024
             << " MiB\n";
   if (kMeasuresMemory) {
@@ -496,11 +502,7 @@ TEST(MemoryCeiling, TwoHundredWholeMegabyteBodiesStayUnderTheBudget) {
   EXPECT_GT(answered, 0);
   const long peak = peak_resident_kib(server.pid());
   clients.clear();
-  long after = resident_kib(server.pid());
-  for (int i = 0; i < 50 && after > before + 16 * 1024; ++i) {
-    std::this_thread::sleep_for(100ms);
-    after = resident_kib(server.pid());
-  }
+  const long after = resident_after_burst(server, before);
   std::cout << "RSS before " << before / 1024 << " MiB, peak " << peak / 1024 << " MiB, after " << after / 1024
             << " MiB; " << refused << " refused, " << answered << " answered 400\n";
   if (kMeasuresMemory) {
