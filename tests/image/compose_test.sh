@@ -107,11 +107,11 @@ if [ "$image" != localhost/users-api:dev ]; then
 fi
 "$root/scripts/compose-secrets.sh" "$tmp/project/secrets" >/dev/null
 password=$(cat "$tmp/project/secrets/postgres_password")
-port=$(free_port)
+port=$(free_port) || fail "no free TCP port below the ephemeral range"
 export USERS_API_PORT=$port
 base="http://127.0.0.1:$port"
-ops_port=$(free_port)
-while [ "$ops_port" = "$port" ]; do ops_port=$(free_port); done
+ops_port=$(free_port) || fail "no free TCP port below the ephemeral range"
+while [ "$ops_port" = "$port" ]; do ops_port=$(free_port) || fail "no free TCP port below the ephemeral range"; done
 export USERS_API_OPS_PORT=127.0.0.1:$ops_port
 ops="http://127.0.0.1:$ops_port"
 # compose.yaml's own default keeps the ops port on the loopback.

@@ -77,18 +77,9 @@ install_curl() {
     abort "install curl"
 }
 
-# A TCP port on 127.0.0.1 nothing answers on.
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  abort "find a free port"
-}
+# free_port: see tests/support/free_port.sh.
+# shellcheck source=tests/support/free_port.sh
+source "$root/tests/support/free_port.sh"
 
 # status URL: the HTTP status code, 000 when nothing answers.
 status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null; }
@@ -198,10 +189,10 @@ expect_match "dpkg record has the package's version" \
 volume="$suffix-data"
 volumes+=("$volume")
 image_podman volume create "$volume" >/dev/null || abort "create volume $volume"
-port=$(free_port)
+port=$(free_port) || abort "find a free port"
 base="http://127.0.0.1:$port"
-ops_port=$(free_port)
-while [ "$ops_port" = "$port" ]; do ops_port=$(free_port); done
+ops_port=$(free_port) || abort "find a free port"
+while [ "$ops_port" = "$port" ]; do ops_port=$(free_port) || abort "find a free port"; done
 ops="http://127.0.0.1:$ops_port"
 
 run_container "$suffix-1" "$port" || abort "podman run" "$(tail -n 5 "$tmp/podman.err")"

@@ -22,18 +22,9 @@ skip() {
   exit 77
 }
 
-# A TCP port on the host that nothing listens on (ephemeral range avoided).
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  fail "no free TCP port found between 20000 and 40000"
-}
+# free_port: see tests/support/free_port.sh.
+# shellcheck source=tests/support/free_port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/free_port.sh"
 
 # http_status URL: the status code, 000 when nothing answers.
 http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true; }

@@ -30,6 +30,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
+# shellcheck source=tests/support/free_port.sh
+source tests/support/free_port.sh
 NAME=metrics
 started=$(date +%s.%N)
 
@@ -133,15 +135,7 @@ trap cleanup EXIT
 
 # The ops port: a free one (OPS_PORT=0 would put /metrics back on the API
 # port, and the API port is PORT=0, an ephemeral one read from the log).
-ops_port=
-for _ in $(seq 1 50); do
-  candidate=$((20000 + RANDOM % 20000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-    ops_port=$candidate
-    break
-  fi
-done
-[ -n "$ops_port" ] || fatal "no free TCP port for OPS_PORT between 20000 and 40000"
+ops_port=$(free_port) || fatal "no free TCP port for OPS_PORT below the ephemeral range"
 env -i PATH="$PATH" HOME="$work" PORT=0 OPS_PORT="$ops_port" HOST=127.0.0.1 THREADS=2 LOG_FORMAT=json SHUTDOWN_DELAY=0 \
   DATABASE_URL="sqlite:///$work/db.sqlite3" "$BIN" serve </dev/null >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!

@@ -120,9 +120,9 @@ say "tools: $(podman --version), kubectl $(kubectl version --client 2>/dev/null 
 # --- Render and pick ---------------------------------------------------------------
 kubectl kustomize "$root/deploy/k8s/overlays/dev" >"$tmp/dev.yaml" || fail "kubectl kustomize deploy/k8s/overlays/dev"
 say "rendered deploy/k8s/overlays/dev: $(grep -c '^kind:' "$tmp/dev.yaml") objects"
-port=$(free_port)
-ops_port=$(free_port)
-while [ "$ops_port" = "$port" ]; do ops_port=$(free_port); done
+port=$(free_port) || fail "no free TCP port below the ephemeral range"
+ops_port=$(free_port) || fail "no free TCP port below the ephemeral range"
+while [ "$ops_port" = "$port" ]; do ops_port=$(free_port) || fail "no free TCP port below the ephemeral range"; done
 python3 - "$tmp" "$image" "$port" "$suffix" "$ops_port" <<'PY' || fail "picking the Deployment and what its pod needs from the rendered overlay"
 import base64, json, sys, yaml
 
