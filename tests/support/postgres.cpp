@@ -148,6 +148,10 @@ void PostgresCluster::stop() {
   run("stop");
 }
 
+void PostgresCluster::crash() {
+  run("crash");
+}
+
 std::string PostgresCluster::url(const std::string& database) const {
   return with_database(read_first_line(dir_ / "url"), database);
 }

@@ -84,7 +84,8 @@ class PostgresCluster {
   ~PostgresCluster();
 
   void start();
-  void stop();  // fast shutdown, data kept
+  void stop();   // fast shutdown, data kept
+  void crash();  // immediate shutdown: every backend quits at once; committed data kept
   [[nodiscard]] std::string url(const std::string& database = "postgres") const;
 
  private:

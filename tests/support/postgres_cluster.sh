@@ -5,6 +5,7 @@
 #   postgres_cluster.sh init DIR [--tcp]   lay out DIR (data, socket, url), do not start
 #   postgres_cluster.sh start DIR [--tcp]  init if needed, then start (waits until it accepts)
 #   postgres_cluster.sh stop DIR           fast shutdown, keeping the data
+#   postgres_cluster.sh crash DIR          immediate shutdown (every backend quits at once), keeping committed data
 #   postgres_cluster.sh destroy DIR        stop at once and remove DIR (its log is kept as DIR.last.log)
 #   postgres_cluster.sh fresh DIR [--tcp]  destroy what an aborted run left, then start
 #
@@ -25,7 +26,7 @@ command="${1:-}"
 dir="${2:-}"
 tcp=no
 [ "${3:-}" = "--tcp" ] && tcp=yes
-[ -n "$command" ] && [ -n "$dir" ] || { echo "usage: $0 init|start|stop|destroy|fresh DIR [--tcp]" >&2; exit 2; }
+[ -n "$command" ] && [ -n "$dir" ] || { echo "usage: $0 init|start|stop|crash|destroy|fresh DIR [--tcp]" >&2; exit 2; }
 durable="${USERS_API_PG_DURABLE:-0}"
 if [ "$durable" = 1 ]; then
   template="${USERS_API_PG_TEMPLATE:-/tmp/users-api-pg-template-15-durable}"
@@ -143,6 +144,7 @@ case "$command" in
   init) do_init ;;
   start) do_start ;;
   stop) do_stop fast ;;
+  crash) do_stop immediate ;;
   destroy)
     do_stop immediate
     # The server's log outlives the cluster, for a look after a failed run.
@@ -154,5 +156,5 @@ case "$command" in
     rm -rf "$dir"
     do_start
     ;;
-  *) echo "usage: $0 init|start|stop|destroy|fresh DIR [--tcp]" >&2; exit 2 ;;
+  *) echo "usage: $0 init|start|stop|crash|destroy|fresh DIR [--tcp]" >&2; exit 2 ;;
 esac

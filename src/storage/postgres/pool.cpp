@@ -127,7 +127,10 @@ asio::awaitable<StoreResult<ConnectionPool::Lease>> ConnectionPool::acquire() {
 asio::awaitable<StoreResult<void>> ConnectionPool::make_ready(Slot& slot) {
   if (slot.connection.connected() && slot.connection.still_usable()) co_return StoreResult<void>{};
   const auto now = Clock::now();
-  if (now < retry_at_) {
+  // The back-off is waited out only while nobody reaches the database: once
+  // another thread has reconnected, this one tries at once instead of
+  // answering 503 for up to kMaxBackoff after the database is back.
+  if (now < retry_at_ && !health_.reachable()) {
     co_return StoreError{Kind::kUnavailable,
                          fmt::format("{} (next attempt in {} ms)", last_failure_,
                                      std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now).count())};

@@ -32,6 +32,7 @@ class Health {
   void connect_succeeded() {
     if (!reachable_.exchange(true, std::memory_order_relaxed)) notify_(true, {});
   }
+  [[nodiscard]] bool reachable() const { return reachable_.load(std::memory_order_relaxed); }
 
  private:
   Notify notify_;
