@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/messages.hpp"
+#include "api/request_origin.hpp"
 #include "http/wire.hpp"
 
 namespace users::api {
@@ -32,16 +33,6 @@ auth::Scopes scope_for(bhttp::verb method) {
     default: break;
   }
   return auth::kWrite;
-}
-
-// Whether a proxy we trust says the client came over TLS (the scheme of the
-// origin a same-site form carries).
-bool forwarded_by_trusted_proxy(const http::Request& request, std::string_view peer, const TrustedProxies& trusted) {
-  if (trusted.empty()) return false;
-  const auto address = peer_address(peer);
-  if (!address || !trusted.contains(*address)) return false;
-  const auto proto = request["X-Forwarded-Proto"];
-  return std::string_view(proto.data(), proto.size()) == "https";
 }
 
 Problem throttled(std::chrono::seconds wait) {
@@ -93,8 +84,7 @@ std::optional<Problem> AccessControl::authorize(const http::Request& request, st
     // Forms are what another site can make a browser send without asking
     // (no preflight); with credentials in play, they must come from here.
     // (Reads are never refused, so their headers are not even looked up.)
-    std::string_view scheme = "http";
-    if (forwarded_by_trusted_proxy(request, peer, options_.trusted_proxies)) scheme = "https";
+    const std::string_view scheme = request_scheme(request, peer, options_.trusted_proxies);
     if (auto refused = cors::refuse_cross_site_form(
             options_.origins, {std::string_view(request.method_string()), header(request, bhttp::field::content_type),
                                header(request, bhttp::field::origin), header(request, bhttp::field::sec_fetch_site),

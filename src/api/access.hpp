@@ -51,6 +51,10 @@ class AccessControl {
 
   [[nodiscard]] Admission admit(const Route& route, const http::Request& request, http::RequestInfo info) const;
 
+  // The proxies whose forwarded headers count (the client's address, scheme
+  // and host).
+  [[nodiscard]] const TrustedProxies& trusted_proxies() const { return options_.trusted_proxies; }
+
   // CORS headers for the response of an API route (none when CORS is off).
   void add_cors_headers(const Route& route, const http::Request& request, http::Message& message) const;
 

@@ -60,10 +60,19 @@ http::Response list_view(UserListBody list, const BrowsableContext& context) {
                        nullptr);
 }
 
+// One page of a paginated list, with links to the pages beside it.
+http::Response page_view(const UserPageBody& page, std::string_view allow) {
+  const auto head = head_for(Status::ok, allow, json_body(page));
+  const html::PageLinks links{page.previous.value_or(""), page.next.value_or("")};
+  return html_response(Status::ok, html::list_page(head, page.results, false, html::Form(), {}, links), allow, nullptr);
+}
+
 // The answer to a POST from the form: the list as it is now, the form (with
 // what was sent and its errors, unless it succeeded) and the JSON answer.
 asio::awaitable<http::Response> list_after_create(const Answer& answer, const BrowsableContext& context) {
-  auto fetch = context.store.list_page(0, context.html_list_limit + 1, std::vector<User>());
+  static const storage::ListQuery kEveryUser;
+  auto fetch = context.store.list_page(
+      kEveryUser, storage::ListWindow{context.html_list_limit + 1, 0, std::nullopt, false}, std::vector<User>());
   auto users = co_await std::move(fetch);
   if (!users) co_return message_page(store_failure(users.error(), context.failures), Page::kList, context.allow);
   const bool truncated = users->size() > context.html_list_limit;
@@ -116,7 +125,13 @@ asio::awaitable<http::Response> present_html(Answer answer, BrowsableContext con
     co_return co_await std::move(page);
   }
   if (auto* list = std::get_if<UserListBody>(&answer.outcome)) co_return list_view(std::move(*list), context);
-  co_return message_page(std::get<Problem>(answer.outcome), Page::kList, context.allow);
+  if (const auto* page = std::get_if<UserPageBody>(&answer.outcome)) co_return page_view(*page, context.allow);
+  if (const auto* problem = std::get_if<Problem>(&answer.outcome)) {
+    co_return message_page(*problem, Page::kList, context.allow);
+  }
+  // A filter's field error (?dni= with a NUL).
+  const auto head = head_for(Status::bad_request, context.allow, json_body(answer.outcome));
+  co_return html_response(Status::bad_request, html::message_page(head, title_of(Page::kList)), context.allow, nullptr);
 }
 
 }  // namespace users::api

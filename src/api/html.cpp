@@ -119,12 +119,26 @@ std::string root_page(const PageHead& head) {
 }
 
 std::string list_page(const PageHead& head, const std::vector<domain::User>& users, bool truncated, const Form& form,
-                      std::string_view notice) {
+                      std::string_view notice, const PageLinks& links) {
   std::string out = begin_page("User List");
   if (!notice.empty()) {
     out += R"(<p class="notice" id="notice">)";
     append_escaped(out, notice);
     out += "</p>";
+  }
+  if (!links.previous.empty() || !links.next.empty()) {
+    out += R"(<nav class="pages" id="pages">)";
+    if (!links.previous.empty()) {
+      out += R"(<a rel="prev" id="previous-page" href=")";
+      append_escaped(out, links.previous);
+      out += R"(">&laquo; Previous</a> )";
+    }
+    if (!links.next.empty()) {
+      out += R"(<a rel="next" id="next-page" href=")";
+      append_escaped(out, links.next);
+      out += R"(">Next &raquo;</a>)";
+    }
+    out += "</nav>";
   }
   out += "<table id=\"users\"><thead><tr><th>id</th><th>dni</th><th>name</th></tr></thead><tbody>";
   for (const auto& user : users) {

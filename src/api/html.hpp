@@ -31,8 +31,14 @@ struct PageHead {
 std::string escape(std::string_view text);
 
 std::string root_page(const PageHead& head);
+// A paginated list's links to the pages beside it; empty: none.
+struct PageLinks {
+  std::string_view previous;
+  std::string_view next;
+};
+
 std::string list_page(const PageHead& head, const std::vector<domain::User>& users, bool truncated, const Form& form,
-                      std::string_view notice);
+                      std::string_view notice, const PageLinks& links = {});
 std::string item_page(const PageHead& head, const domain::User& user, const Form& form);
 std::string message_page(const PageHead& head, std::string_view title);
 std::string docs_page();

@@ -14,7 +14,6 @@ namespace users::api {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using domain::User;
-using domain::UserId;
 
 namespace {
 
@@ -60,13 +59,38 @@ std::string probe_json(const ProbeStatus& probe) {
   return body;
 }
 
+// DRF's paginated shape; a cursor page has no count.
+std::string page_json(const UserPageBody& page) {
+  std::string out = "{";
+  if (page.count) out += fmt::format(R"("count":{},)", *page.count);
+  const auto link = [&out](std::string_view name, const std::optional<std::string>& url) {
+    out += fmt::format(R"("{}":)", name);
+    if (url) {
+      append_json_string(out, *url);
+    } else {
+      out += "null";
+    }
+    out += ',';
+  };
+  link("next", page.next);
+  link("previous", page.previous);
+  out += R"("results":[)";
+  append_users(out, page.results, true);
+  out += "]}";
+  return out;
+}
+
 // Streams GET /api/users/ page by page: memory stays flat however many users
 // there are, and the first bytes leave before the last row is read.
 class UserListStream final : public http::BodyStream {
  public:
-  UserListStream(storage::UserStore& store, std::size_t page_size, std::vector<User> first_page,
+  UserListStream(storage::UserStore& store, std::size_t page_size, UserListBody first,
                  std::optional<ListStreams::Slot> slot)
-      : store_(store), page_size_(page_size), page_(std::move(first_page)), slot_(std::move(slot)) {
+      : store_(store),
+        page_size_(page_size),
+        query_(std::move(first.query)),
+        page_(std::move(first.users)),
+        slot_(std::move(slot)) {
     out_.push_back('[');
     append_page();
   }
@@ -79,7 +103,7 @@ class UserListStream final : public http::BodyStream {
     }
     if (finished_) co_return std::string_view();
     // (Built in its own statement: see the GCC 12 note in user_handlers.cpp.)
-    auto fetch = store_.list_page(last_id_, page_size_, std::move(page_));
+    auto fetch = store_.list_page(query_, storage::ListWindow{page_size_, 0, last_, false}, std::move(page_));
     auto page = co_await std::move(fetch);
     if (!page) co_return http::StreamFailure{page.error().detail};
     page_ = std::move(*page);
@@ -93,7 +117,7 @@ class UserListStream final : public http::BodyStream {
   void append_page() {
     append_users(out_, page_, first_);
     first_ = first_ && page_.empty();
-    if (!page_.empty()) last_id_ = page_.back().id;
+    if (!page_.empty()) last_ = page_.back();
     if (page_.size() < page_size_) {
       out_ += ']';
       finished_ = true;
@@ -102,11 +126,12 @@ class UserListStream final : public http::BodyStream {
 
   storage::UserStore& store_;
   std::size_t page_size_;
+  storage::ListQuery query_;
   std::vector<User> page_;
   std::optional<ListStreams::Slot> slot_;  // held until the client has it all, or is gone
   std::string out_;
   std::string pending_;
-  UserId last_id_ = 0;
+  std::optional<User> last_;  // the keyset position: the last row sent
   bool first_ = true;
   bool finished_ = false;
 };
@@ -162,6 +187,7 @@ std::string json_body(const Outcome& outcome) {
       out += ']';
       return out;
     }
+    std::string operator()(const UserPageBody& page) const { return page_json(page); }
     std::string operator()(const FieldErrorsBody& body) const { return field_errors_json(body.errors); }
     std::string operator()(const Problem& problem) const {
       if (problem.token_not_valid) return std::string(token_not_valid_json());
@@ -203,8 +229,8 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
     }
     auto response = json_response(Status::ok, {}, context.allow);
     response.message.set(bhttp::field::content_type, "application/json");
-    response.stream = std::make_unique<UserListStream>(context.store, context.list_page_size, std::move(list->users),
-                                                       std::move(slot));
+    response.stream =
+        std::make_unique<UserListStream>(context.store, context.list_page_size, std::move(*list), std::move(slot));
     return response;
   }
   Status status = Status::ok;

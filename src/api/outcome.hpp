@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/beast/http/status.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 #include "domain/user.hpp"
 #include "domain/validation.hpp"
+#include "storage/list_query.hpp"
 
 namespace users::api {
 
@@ -24,11 +26,22 @@ struct UserBody {
   domain::User user;
 };
 
-// The first page of the list; `complete` when it holds every user (else the
-// JSON presenter streams the rest).
+// The first chunk of the unpaginated list (the reference's bare array);
+// `complete` when it holds every user the query keeps, else the JSON
+// presenter streams the rest, by the same query.
 struct UserListBody {
   std::vector<domain::User> users;
   bool complete = true;
+  storage::ListQuery query;
+};
+
+// One page of the list in DRF's paginated shape: {"count", "next",
+// "previous", "results"}; a cursor page has no count.
+struct UserPageBody {
+  std::optional<std::int64_t> count;
+  std::optional<std::string> next;
+  std::optional<std::string> previous;
+  std::vector<domain::User> results;
 };
 
 // A 400 with DRF's messages per field.
@@ -82,8 +95,8 @@ struct Content {
   std::string body;
 };
 
-using Outcome = std::variant<UserBody, UserListBody, FieldErrorsBody, Problem, NoContent, Redirect, Metadata, RootLinks,
-                             ProbeStatus, Content>;
+using Outcome = std::variant<UserBody, UserListBody, UserPageBody, FieldErrorsBody, Problem, NoContent, Redirect,
+                             Metadata, RootLinks, ProbeStatus, Content>;
 
 // Which browsable page may show an outcome when a browser asked for HTML;
 // kNone: JSON whatever was asked (the reference's writes, OPTIONS, and 405s

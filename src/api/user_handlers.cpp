@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 #include <boost/beast/http/field.hpp>
-#include <boost/url/parse.hpp>
 #include <vector>
 
+#include "api/list_request.hpp"
 #include "api/messages.hpp"
 #include "api/request_body.hpp"
 #include "domain/messages.hpp"
@@ -47,14 +47,9 @@ FieldErrorsBody dni_taken() {
 
 }  // namespace
 
-Answer UserHandlers::root(std::string_view default_host) const {
-  std::string host(request_[bhttp::field::host]);
-  if (host.empty()) host = default_host;
-  const auto authority = boost::urls::parse_authority(host);
-  if (!authority || authority->has_userinfo()) {
-    return {Problem{Status::bad_request, std::string(kInvalidHostMessage)}, Page::kRoot, std::nullopt};
-  }
-  return {RootLinks{fmt::format("http://{}/api/users/", host)}, Page::kRoot, std::nullopt};
+Answer UserHandlers::root(const std::optional<std::string>& origin) {
+  if (!origin) return {Problem{Status::bad_request, std::string(kInvalidHostMessage)}, Page::kRoot, std::nullopt};
+  return {RootLinks{*origin + "/api/users/"}, Page::kRoot, std::nullopt};
 }
 
 Answer UserHandlers::root_metadata() {
@@ -76,12 +71,24 @@ asio::awaitable<Answer> UserHandlers::item_metadata(const std::string& id_text) 
   co_return Answer{metadata, Page::kNone, std::nullopt};
 }
 
-asio::awaitable<Answer> UserHandlers::list(std::size_t limit) {
-  auto fetch = store_.list_page(0, limit, std::vector<User>());
+asio::awaitable<Answer> UserHandlers::list(std::size_t first_chunk, const ListFilters& filters,
+                                           const PaginationOptions& pagination,
+                                           const std::optional<std::string>& origin) {
+  auto request =
+      read_list_request(std::string_view(request_.target()), filters, pagination.mode != PaginationMode::kNone);
+  if (!request) co_return Answer{std::move(request.error()), Page::kList, std::nullopt};
+  if (pagination.mode != PaginationMode::kNone) {
+    if (!origin)
+      co_return Answer{Problem{Status::bad_request, std::string(kInvalidHostMessage)}, Page::kList, std::nullopt};
+    auto paging = paginate(*request, PageContext{store_, pagination, *origin, failures_});
+    auto page = co_await std::move(paging);
+    co_return Answer{std::move(page), Page::kList, std::nullopt};
+  }
+  auto fetch = store_.list_page(request->query, storage::ListWindow{first_chunk, 0, std::nullopt, false}, {});
   auto users = co_await std::move(fetch);
   if (!users) co_return Answer{failure(users.error()), Page::kList, std::nullopt};
-  const bool complete = users->size() < limit;
-  co_return Answer{UserListBody{std::move(*users), complete}, Page::kList, std::nullopt};
+  const bool complete = users->size() < first_chunk;
+  co_return Answer{UserListBody{std::move(*users), complete, std::move(request->query)}, Page::kList, std::nullopt};
 }
 
 asio::awaitable<Answer> UserHandlers::create() {

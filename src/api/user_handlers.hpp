@@ -4,10 +4,12 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "api/outcome.hpp"
+#include "api/pagination.hpp"
 #include "api/store_failure.hpp"
 #include "http/server.hpp"
 #include "storage/user_store.hpp"
@@ -22,15 +24,20 @@ class UserHandlers {
   UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures)
       : store_(store), request_(request), failures_(failures) {}
 
-  // GET /api/: the links, from the Host header (or `default_host`).
-  [[nodiscard]] Answer root(std::string_view default_host) const;
+  // GET /api/: the links, under the request's origin (api/request_origin.hpp;
+  // nullopt: an invalid host).
+  [[nodiscard]] static Answer root(const std::optional<std::string>& origin);
   // OPTIONS of the three views.
   [[nodiscard]] static Answer root_metadata();
   [[nodiscard]] static Answer list_metadata();
   boost::asio::awaitable<Answer> item_metadata(const std::string& id_text);
 
-  // GET /api/users/: the first `limit` users.
-  boost::asio::awaitable<Answer> list(std::size_t limit);
+  // GET /api/users/, filtered and ordered as its query asks (the filters
+  // that are on): with pagination
+  // off, the first `first_chunk` users (the presenter streams the rest); with
+  // it on, one page, its links under `origin`.
+  boost::asio::awaitable<Answer> list(std::size_t first_chunk, const ListFilters& filters,
+                                      const PaginationOptions& pagination, const std::optional<std::string>& origin);
   // POST /api/users/.
   boost::asio::awaitable<Answer> create();
   // GET, PUT, PATCH, DELETE /api/users/{id}/.

@@ -8,6 +8,7 @@
 #include "api/json_text.hpp"
 #include "api/negotiation.hpp"
 #include "api/ops_endpoints.hpp"
+#include "api/request_origin.hpp"
 #include "api/routes.hpp"
 #include "api/user_handlers.hpp"
 #include "observability/log.hpp"
@@ -141,15 +142,17 @@ class Dispatch {
     const verb method = request_.method();
     switch (route.kind) {
       case RouteKind::kRoot:
-        co_return method == verb::options ? UserHandlers::root_metadata() : handlers_.root(options_.default_host);
+        co_return method == verb::options ? UserHandlers::root_metadata() : UserHandlers::root(origin());
       case RouteKind::kUserList: {
         if (method == verb::options) co_return UserHandlers::list_metadata();
         if (method == verb::post) {
           auto creating = handlers_.create();
           co_return co_await std::move(creating);
         }
-        // A browser's page shows fewer users than a full JSON page holds.
-        auto listing = handlers_.list(wants_html() ? options_.html_list_limit + 1 : options_.list_page_size);
+        // A browser's page shows fewer users than a full JSON chunk holds.
+        const auto first_chunk = wants_html() ? options_.html_list_limit + 1 : options_.list_page_size;
+        const auto links_origin = options_.pagination.mode == PaginationMode::kNone ? std::nullopt : origin();
+        auto listing = handlers_.list(first_chunk, options_.list_filters, options_.pagination, links_origin);
         co_return co_await std::move(listing);
       }
       case RouteKind::kUserItem: {
@@ -182,6 +185,11 @@ class Dispatch {
                               {"principal", admission.principal ? admission.principal->name : "anonymous"},
                               {"request_id", info_.request_id},
                               {"client", admission.client}});
+  }
+
+  // The scheme and host of the links the answer writes.
+  [[nodiscard]] std::optional<std::string> origin() const {
+    return request_origin(request_, info_.peer, access_.trusted_proxies(), options_.default_host);
   }
 
   [[nodiscard]] bool wants_html() const {

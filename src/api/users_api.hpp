@@ -12,7 +12,9 @@
 #include <string>
 
 #include "api/access.hpp"
+#include "api/list_request.hpp"
 #include "api/list_streams.hpp"
+#include "api/pagination.hpp"
 #include "api/route_table.hpp"
 #include "http/server.hpp"
 #include "observability/metrics.hpp"
@@ -41,6 +43,10 @@ struct ApiOptions {
   AccessOptions access;
   // Lists longer than one chunk streamed at once; more get 503. 0: no cap.
   std::size_t max_list_streams = 0;
+  // PAGINATION, PAGE_SIZE, MAX_PAGE_SIZE; off by default (the bare array).
+  PaginationOptions pagination;
+  // LIST_FILTERS; none by default.
+  ListFilters list_filters;
 };
 
 class UsersApi {

@@ -148,6 +148,30 @@ void trim_freed_memory_periodically(boost::asio::steady_timer& timer) {
   });
 }
 
+std::string list_filters_text(const config::ListFilters& filters) {
+  std::string text;
+  for (const auto& [on, name] :
+       {std::pair{filters.dni, "dni"}, std::pair{filters.search, "search"}, std::pair{filters.ordering, "ordering"}}) {
+    if (!on) continue;
+    if (!text.empty()) text += ',';
+    text += name;
+  }
+  return text.empty() ? "none" : text;
+}
+
+api::PaginationOptions pagination_options(const config::Pagination& pagination) {
+  api::PaginationOptions options;
+  switch (pagination.mode) {
+    case config::PaginationMode::kNone: options.mode = api::PaginationMode::kNone; break;
+    case config::PaginationMode::kLimitOffset: options.mode = api::PaginationMode::kLimitOffset; break;
+    case config::PaginationMode::kPageNumber: options.mode = api::PaginationMode::kPageNumber; break;
+    case config::PaginationMode::kCursor: options.mode = api::PaginationMode::kCursor; break;
+  }
+  options.page_size = pagination.page_size;
+  options.max_page_size = pagination.max_page_size;
+  return options;
+}
+
 boost::json::object describe(const config::Config& config) {
   const auto& limits = config.limits;
   boost::json::object fields{
@@ -170,6 +194,10 @@ boost::json::object describe(const config::Config& config) {
       {"request_buffer_bytes", limits.request_buffer_bytes},
       {"response_buffer_bytes", limits.response_buffer_bytes},
       {"max_list_streams", config.max_list_streams},
+      {"pagination", config::pagination_mode_name(config.pagination.mode)},
+      {"page_size", config.pagination.page_size},
+      {"max_page_size", config.pagination.max_page_size},
+      {"list_filters", list_filters_text(config.list_filters)},
       {"ops_port", config.ops_port},
       {"ops_max_connections", config.ops_max_connections},
       {"idle_timeout_ms", limits.idle_timeout.count()},
@@ -441,6 +469,8 @@ int serve(const config::Config& config) {
   const api::TrustedProxies trusted_proxies = access->options.trusted_proxies;
   options.access = std::move(access->options);
   options.max_list_streams = config.max_list_streams;
+  options.pagination = pagination_options(config.pagination);
+  options.list_filters = {config.list_filters.dni, config.list_filters.search, config.list_filters.ordering};
   api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};

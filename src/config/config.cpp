@@ -1,6 +1,8 @@
 #include "config/config.hpp"
 
 #include <fmt/format.h>
+#include <algorithm>
+#include <array>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <cmath>
@@ -9,6 +11,8 @@
 #include <initializer_list>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <utility>
 
 #include "common/database_url.hpp"
 
@@ -331,7 +335,69 @@ Resolved resolve_access(const RawSettings& raw, Config& config) {
   return {};
 }
 
+// Pages are built whole in memory: their size is bounded.
+constexpr std::size_t kLargestPage = 10'000;
+
+constexpr std::array<std::pair<std::string_view, PaginationMode>, 4> kPaginationModes{
+    {{"none", PaginationMode::kNone},
+     {"limit_offset", PaginationMode::kLimitOffset},
+     {"page_number", PaginationMode::kPageNumber},
+     {"cursor", PaginationMode::kCursor}}};
+
+// PAGINATION, PAGE_SIZE, MAX_PAGE_SIZE and LIST_FILTERS.
+Resolved resolve_pagination(const RawSettings& raw, Config& config) {
+  auto& pagination = config.pagination;
+  if (!raw.pagination.empty()) {
+    const auto* mode = std::find_if(kPaginationModes.begin(), kPaginationModes.end(),
+                                    [&](const auto& entry) { return entry.first == raw.pagination; });
+    if (mode == kPaginationModes.end()) {
+      return ConfigError{"PAGINATION",
+                         fmt::format("\"{}\" is not one of none, limit_offset, page_number, cursor", raw.pagination)};
+    }
+    pagination.mode = mode->second;
+  }
+  for (const auto& [variable, text, target] :
+       {std::tuple{std::string_view("PAGE_SIZE"), &raw.page_size, &pagination.page_size},
+        std::tuple{std::string_view("MAX_PAGE_SIZE"), &raw.max_page_size, &pagination.max_page_size}}) {
+    if (text->empty()) continue;
+    auto value = parse_integer<std::size_t>(variable, *text, 1, kLargestPage, "a whole number");
+    if (!value) return value.error();
+    *target = *value;
+  }
+  auto& filters = config.list_filters;
+  std::string unknown;
+  for (std::string_view rest = raw.list_filters; !rest.empty();) {
+    const auto comma = rest.find(',');
+    const std::string_view name = trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (name == "dni") {
+      filters.dni = true;
+    } else if (name == "search") {
+      filters.search = true;
+    } else if (name == "ordering") {
+      filters.ordering = true;
+    } else if (!name.empty() && name != "none" && unknown.empty()) {
+      unknown = std::string(name);
+    }
+  }
+  if (!unknown.empty()) {
+    return ConfigError{"LIST_FILTERS", fmt::format("\"{}\" is not one of dni, search, ordering", unknown)};
+  }
+  if (pagination.page_size > pagination.max_page_size) {
+    return ConfigError{"PAGE_SIZE", fmt::format("{} is larger than MAX_PAGE_SIZE ({})", pagination.page_size,
+                                                pagination.max_page_size)};
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string_view pagination_mode_name(PaginationMode mode) {
+  for (const auto& [name, value] : kPaginationModes) {
+    if (value == mode) return name;
+  }
+  return "none";
+}
 
 std::string_view auth_mode_name(AuthMode mode) {
   switch (mode) {
@@ -367,8 +433,8 @@ std::string redact_database_url(std::string_view url) {
 
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
   Config config;
-  for (const auto& part :
-       {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits, resolve_access}) {
+  for (const auto& part : {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits,
+                           resolve_pagination, resolve_access}) {
     if (auto resolved = part(raw, config); !resolved) return resolved.error();
   }
   return config;

@@ -62,6 +62,27 @@ struct Access {
 
 std::string_view auth_mode_name(AuthMode mode);
 
+enum class PaginationMode { kNone, kLimitOffset, kPageNumber, kCursor };
+
+// The list's pagination; PAGINATION=none (the default) is the reference's
+// bare array.
+struct Pagination {
+  PaginationMode mode = PaginationMode::kNone;
+  std::size_t page_size = 100;
+  std::size_t max_page_size = 1000;
+};
+
+std::string_view pagination_mode_name(PaginationMode mode);
+
+// LIST_FILTERS: which of DRF's filter backends read the list's query
+// (django-filter's ?dni=, SearchFilter's ?search=, OrderingFilter's
+// ?ordering=). None by default: the reference ignores every parameter.
+struct ListFilters {
+  bool dni = false;
+  bool search = false;
+  bool ordering = false;
+};
+
 struct Config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8000;
@@ -72,6 +93,8 @@ struct Config {
   std::size_t ops_max_connections = 64;
   // Lists longer than one chunk streamed at once; more get 503. 0: no cap.
   std::size_t max_list_streams = 4;
+  Pagination pagination;
+  ListFilters list_filters;
   std::string database_url = "sqlite:///./db.sqlite3";
   Database database = SqliteDatabase{"./db.sqlite3"};
   std::size_t threads = 1;
@@ -126,6 +149,10 @@ struct RawSettings {
   std::string ops_port;
   std::string ops_max_connections;
   std::string max_list_streams;
+  std::string pagination;
+  std::string page_size;
+  std::string max_page_size;
+  std::string list_filters;
   std::string idle_timeout;
   std::string request_timeout;
   std::string write_timeout;

@@ -83,6 +83,26 @@ std::string_view python_strip(std::string_view utf8) {
   return {first, static_cast<std::size_t>(last - first)};
 }
 
+std::vector<std::string_view> python_split(std::string_view utf8) {
+  std::vector<std::string_view> words;
+  const char* cursor = utf8.data();
+  const char* const last = cursor + utf8.size();
+  const char* word = nullptr;
+  while (cursor != last) {
+    const char* next = cursor;
+    const bool space = is_python_space(Utf8::decode(next, last));
+    if (space && word != nullptr) {
+      words.emplace_back(word, static_cast<std::size_t>(cursor - word));
+      word = nullptr;
+    } else if (!space && word == nullptr) {
+      word = cursor;
+    }
+    cursor = next;
+  }
+  if (word != nullptr) words.emplace_back(word, static_cast<std::size_t>(last - word));
+  return words;
+}
+
 std::size_t count_code_points(std::string_view utf8) {
   std::size_t count = 0;
   for (const char c : utf8) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace users::domain::text {
 
@@ -14,6 +15,11 @@ namespace users::domain::text {
 // defines it (which includes U+00A0, U+3000 and U+001C..U+001F).
 // `utf8` must be valid UTF-8.
 std::string_view python_strip(std::string_view utf8);
+
+// str.split() without arguments: the words between runs of Unicode white
+// space (as python_strip defines it), none for blank text. Views into `utf8`,
+// which must be valid UTF-8.
+std::vector<std::string_view> python_split(std::string_view utf8);
 
 // len(): the number of Unicode code points of valid UTF-8 text.
 std::size_t count_code_points(std::string_view utf8);

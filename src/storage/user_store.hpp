@@ -7,12 +7,14 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "domain/user.hpp"
 #include "domain/validation.hpp"
+#include "storage/list_query.hpp"
 
 namespace users::storage {
 
@@ -50,11 +52,16 @@ class UserStore {
   virtual boost::asio::awaitable<StoreResult<bool>> dni_exists(std::string dni,
                                                                std::optional<domain::UserId> except) = 0;
 
-  // Up to `limit` users with id > `after`, ascending. `page` is reused storage
-  // (its capacity is kept) and comes back filled.
-  virtual boost::asio::awaitable<StoreResult<std::vector<domain::User>>> list_page(domain::UserId after,
-                                                                                   std::size_t limit,
+  // The users of `window` among those `query` keeps, in its order. `page` is
+  // reused storage (its capacity is kept) and comes back filled. `query` is
+  // read before the first suspension and must outlive the call (it is a
+  // reference into the caller's frame).
+  virtual boost::asio::awaitable<StoreResult<std::vector<domain::User>>> list_page(const ListQuery& query,
+                                                                                   ListWindow window,
                                                                                    std::vector<domain::User> page) = 0;
+
+  // How many users `filter` keeps (a COUNT over the table: costly on a big one).
+  virtual boost::asio::awaitable<StoreResult<std::int64_t>> count(const UserFilter& filter) = 0;
 
   virtual boost::asio::awaitable<StoreResult<domain::User>> create(std::string dni, std::string name) = 0;
 

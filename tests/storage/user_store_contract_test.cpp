@@ -81,6 +81,21 @@ struct PostgresBackend {
 
 // One io_context for the whole test: a PostgreSQL store's connections
 // belong to the io_context (and thread) that first used them.
+const ListQuery kEveryUser;
+
+ListWindow first_n(std::size_t limit) {
+  return ListWindow{limit, 0, std::nullopt, false};
+}
+ListWindow after_id(domain::UserId id, std::size_t limit) {
+  return ListWindow{limit, 0, domain::User{id, {}, {}}, false};
+}
+
+std::vector<domain::UserId> ids_of(const std::vector<domain::User>& users) {
+  std::vector<domain::UserId> ids;
+  for (const auto& user : users) ids.push_back(user.id);
+  return ids;
+}
+
 template <typename Backend>
 class UserStoreContract : public ::testing::Test {
  protected:
@@ -193,7 +208,7 @@ TYPED_TEST_P(UserStoreContract, ListsPagesInIdOrder) {
   std::vector<domain::User> seen;
   domain::UserId after = 0;
   for (;;) {
-    auto page = this->run(store.list_page(after, 10, {}));
+    auto page = this->run(store.list_page(kEveryUser, after_id(after, 10), {}));
     ASSERT_TRUE(page);
     if (page->empty()) break;
     after = page->back().id;
@@ -207,12 +222,12 @@ TYPED_TEST_P(UserStoreContract, PagesAreAscendingAndIdsAreNeverReused) {
   auto& store = *this->store_;
   for (const char* dni : {"1", "2", "3", "4", "5"}) ASSERT_TRUE(this->run(store.create(dni, "x")));
   ASSERT_TRUE(this->run(store.remove(3)));
-  auto first = this->run(store.list_page(0, 2, {}));
+  auto first = this->run(store.list_page(kEveryUser, first_n(2), {}));
   ASSERT_TRUE(first);
   ASSERT_EQ(first->size(), 2U);
   EXPECT_EQ((*first)[0].id, 1);
   EXPECT_EQ((*first)[1].id, 2);
-  auto rest = this->run(store.list_page(2, 10, std::move(*first)));
+  auto rest = this->run(store.list_page(kEveryUser, after_id(2, 10), std::move(*first)));
   ASSERT_TRUE(rest);
   ASSERT_EQ(rest->size(), 2U);
   EXPECT_EQ((*rest)[0].id, 4);
@@ -225,9 +240,86 @@ TYPED_TEST_P(UserStoreContract, PagesAreAscendingAndIdsAreNeverReused) {
   EXPECT_EQ(next->id, 6);  // not 5 again
 }
 
+// The same users, filtered: exact dni, and search terms that must each be
+// in the dni or the name, case-insensitively (ASCII at least: SQLite folds
+// no more, as Django's icontains on SQLite does).
+TYPED_TEST_P(UserStoreContract, FiltersByExactDniAndBySearchTerms) {
+  auto& store = *this->store_;
+  for (const auto& [dni, name] : std::vector<std::pair<std::string, std::string>>{
+           {"111A", "Ana Lopez"}, {"222B", "Bea Ana"}, {"333C", "Cid"}, {"ana", "Dora"}}) {
+    ASSERT_TRUE(this->run(store.create(dni, name)));
+  }
+  ListQuery query;
+  query.filter.dni = "222B";
+  EXPECT_EQ(ids_of(*this->run(store.list_page(query, first_n(10), {}))), (std::vector<domain::UserId>{2}));
+  EXPECT_EQ(*this->run(store.count(query.filter)), 1);
+  query.filter.dni = "222b";  // exact: case counts
+  EXPECT_TRUE(this->run(store.list_page(query, first_n(10), {}))->empty());
+
+  query = {};
+  query.filter.search_terms = {"ANA"};
+  EXPECT_EQ(ids_of(*this->run(store.list_page(query, first_n(10), {}))), (std::vector<domain::UserId>{1, 2, 4}));
+  EXPECT_EQ(*this->run(store.count(query.filter)), 3);
+  query.filter.search_terms = {"ana", "b"};  // every term: "222B"/"Bea Ana"
+  EXPECT_EQ(ids_of(*this->run(store.list_page(query, first_n(10), {}))), (std::vector<domain::UserId>{2}));
+  query.filter.search_terms = {"%"};  // no wildcard: a plain character
+  EXPECT_TRUE(this->run(store.list_page(query, first_n(10), {}))->empty());
+  EXPECT_EQ(*this->run(store.count(query.filter)), 0);
+  query.filter.search_terms = {std::string("a\0b", 3)};  // a NUL matches nothing, and fails nothing
+  EXPECT_TRUE(this->run(store.list_page(query, first_n(10), {}))->empty());
+  EXPECT_EQ(*this->run(store.count(query.filter)), 0);
+  EXPECT_EQ(*this->run(store.count(UserFilter{})), 4);
+}
+
+// Orderings over each field, both ways, ties broken by id; keyset windows
+// continue exactly past a row, forwards and backwards; offsets skip.
+TYPED_TEST_P(UserStoreContract, OrdersAndWindowsByKeysetOrOffset) {
+  auto& store = *this->store_;
+  for (const auto& [dni, name] :
+       std::vector<std::pair<std::string, std::string>>{{"5", "b"}, {"3", "a"}, {"4", "b"}, {"1", "c"}, {"2", "a"}}) {
+    ASSERT_TRUE(this->run(store.create(dni, name)));
+  }
+  ListQuery by_name;
+  by_name.ordering = {SortKey{SortField::kName, false}};
+  const auto all = *this->run(store.list_page(by_name, first_n(10), {}));
+  EXPECT_EQ(ids_of(all), (std::vector<domain::UserId>{2, 5, 1, 3, 4}));  // a(2,5) b(1,3) c(4)
+
+  ListQuery by_name_desc_dni;
+  by_name_desc_dni.ordering = {SortKey{SortField::kName, true}, SortKey{SortField::kDni, false}};
+  const auto desc = *this->run(store.list_page(by_name_desc_dni, first_n(10), {}));
+  EXPECT_EQ(ids_of(desc), (std::vector<domain::UserId>{4, 3, 1, 5, 2}));  // c, b("4","5"), a("2","3")
+
+  // Walk by name two at a time, past the last row each time.
+  std::vector<domain::UserId> walked;
+  std::optional<domain::User> last;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = *this->run(store.list_page(by_name, ListWindow{2, 0, last, false}, {}));
+    if (page.empty()) break;
+    for (const auto& user : page) walked.push_back(user.id);
+    last = page.back();
+  }
+  EXPECT_EQ(walked, ids_of(all));
+
+  // Backwards from the 4th row: the rows before it, nearest first.
+  auto before = *this->run(store.list_page(by_name, ListWindow{10, 0, all[3], true}, {}));
+  EXPECT_EQ(ids_of(before), (std::vector<domain::UserId>{1, 5, 2}));
+  auto after_mixed = *this->run(store.list_page(by_name_desc_dni, ListWindow{10, 0, desc[1], false}, {}));
+  EXPECT_EQ(ids_of(after_mixed), (std::vector<domain::UserId>{1, 5, 2}));
+
+  // Offsets, and the default order (by id).
+  EXPECT_EQ(ids_of(*this->run(store.list_page(by_name, ListWindow{2, 3, std::nullopt, false}, {}))),
+            (std::vector<domain::UserId>{3, 4}));
+  EXPECT_EQ(ids_of(*this->run(store.list_page(kEveryUser, ListWindow{2, 1, std::nullopt, false}, {}))),
+            (std::vector<domain::UserId>{2, 3}));
+  ListQuery by_id_desc;
+  by_id_desc.ordering = {SortKey{SortField::kId, true}, SortKey{SortField::kName, false}};  // after the id: moot
+  EXPECT_EQ(ids_of(*this->run(store.list_page(by_id_desc, first_n(3), {}))), (std::vector<domain::UserId>{5, 4, 3}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(UserStoreContract, CreatesFindsUpdatesAndRemoves, UniqueIndexRefusesADuplicateDni,
                             IdsAreNeverReused, DniExistsCanExcludeOneUser, DniComparisonIsExactAndCaseSensitive,
-                            ListsPagesInIdOrder, PagesAreAscendingAndIdsAreNeverReused);
+                            ListsPagesInIdOrder, PagesAreAscendingAndIdsAreNeverReused,
+                            FiltersByExactDniAndBySearchTerms, OrdersAndWindowsByKeysetOrOffset);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, UserStoreContract, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, UserStoreContract, PostgresBackend);
 

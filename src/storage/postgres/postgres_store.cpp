@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "storage/list_sql.hpp"
 #include "storage/per_thread.hpp"
 #include "storage/postgres/create_batcher.hpp"
 #include "storage/postgres/migrate.hpp"
@@ -130,12 +131,14 @@ class Store final : public PostgresStore {
     co_return PQntuples(result->get()) > 0;
   }
 
-  asio::awaitable<StoreResult<std::vector<User>>> list_page(UserId after, std::size_t limit,
+  asio::awaitable<StoreResult<std::vector<User>>> list_page(const ListQuery& query, ListWindow window,
                                                             std::vector<User> page) override {
-    const IntText after_text(after);
-    const IntText limit_text(static_cast<std::int64_t>(limit));
-    const std::array params{after_text.c_str(), limit_text.c_str()};
-    auto result = co_await run(kListPage, params);
+    auto sql = list_sql(query, window, Dialect::kPostgres);
+    if (holds_nul(sql)) {  // matches no stored user, and PostgreSQL refuses it
+      page.clear();
+      co_return page;
+    }
+    auto result = co_await run(std::move(sql));
     if (!result) co_return result.error();
     const int rows = PQntuples(result->get());
     // Reuse the strings already in `page`: their buffers are kept.
@@ -149,6 +152,15 @@ class Store final : public PostgresStore {
       user.name.assign(text_at(result->get(), row, 2));
     }
     co_return page;
+  }
+
+  asio::awaitable<StoreResult<std::int64_t>> count(const UserFilter& filter) override {
+    auto sql = count_sql(filter, Dialect::kPostgres);
+    if (holds_nul(sql)) co_return std::int64_t{0};  // as in list_page
+    auto result = co_await run(std::move(sql));
+    if (!result) co_return result.error();
+    if (PQntuples(result->get()) != 1) co_return StoreError{Kind::kInternal, "count(*) returned no row"};
+    co_return int_at(result->get(), 0, 0);
   }
 
   asio::awaitable<StoreResult<User>> create(std::string dni, std::string name) override {
@@ -198,6 +210,39 @@ class Store final : public PostgresStore {
     auto lease = co_await (*state)->pool.acquire();
     if (!lease) co_return lease.error();
     auto result = co_await lease->connection().execute_prepared(statement.name, params);
+    if (!result) co_return result.error().to_store_error();
+    co_return std::move(*result);
+  }
+
+  static bool holds_nul(const Sql& sql) {
+    return std::any_of(sql.params.begin(), sql.params.end(), [](const SqlValue& param) {
+      const auto* text = std::get_if<std::string>(&param);
+      return text != nullptr && has_nul(*text);
+    });
+  }
+
+  // Runs a built statement (a list query) on a connection of the calling
+  // thread, its parameters sent as text.
+  asio::awaitable<StoreResult<ResultHandle>> run(Sql sql) {
+    std::vector<std::string> texts;
+    texts.reserve(sql.params.size());
+    for (auto& param : sql.params) {
+      if (auto* number = std::get_if<std::int64_t>(&param)) {
+        texts.push_back(std::to_string(*number));
+      } else {
+        texts.push_back(std::move(std::get<std::string>(param)));
+      }
+    }
+    std::vector<const char*> params;
+    params.reserve(texts.size());
+    for (const auto& text : texts) params.push_back(text.c_str());
+    if (!ready()) co_return not_ready();
+    const auto executor = co_await asio::this_coro::executor;
+    auto state = this_thread_state(executor);
+    if (!state) co_return state.error();
+    auto lease = co_await (*state)->pool.acquire();
+    if (!lease) co_return lease.error();
+    auto result = co_await lease->connection().execute_params(sql.text.c_str(), params);
     if (!result) co_return result.error().to_store_error();
     co_return std::move(*result);
   }

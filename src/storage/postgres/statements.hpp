@@ -18,8 +18,6 @@ struct Prepared {
 inline constexpr Prepared kFindUser{"users_api_find", "bigint", "SELECT id, dni, name FROM api_user WHERE id = $1"};
 inline constexpr Prepared kDniExists{"users_api_dni_exists", "varchar, bigint",
                                      "SELECT 1 FROM api_user WHERE dni = $1 AND id IS DISTINCT FROM $2 LIMIT 1"};
-inline constexpr Prepared kListPage{"users_api_list_page", "bigint, bigint",
-                                    "SELECT id, dni, name FROM api_user WHERE id > $1 ORDER BY id LIMIT $2"};
 inline constexpr Prepared kInsertUser{"users_api_insert", "varchar, varchar",
                                       "INSERT INTO api_user (dni, name) VALUES ($1, $2) RETURNING id"};
 inline constexpr Prepared kUpdateUser{
@@ -28,6 +26,6 @@ inline constexpr Prepared kUpdateUser{
 inline constexpr Prepared kDeleteUser{"users_api_delete", "bigint",
                                       "DELETE FROM api_user WHERE id = $1 RETURNING id, dni, name"};
 inline constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
-inline constexpr std::array kStatements{kFindUser, kDniExists, kListPage, kInsertUser, kUpdateUser, kDeleteUser, kPing};
+inline constexpr std::array kStatements{kFindUser, kDniExists, kInsertUser, kUpdateUser, kDeleteUser, kPing};
 
 }  // namespace users::storage::postgres

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "storage/list_sql.hpp"
 #include "storage/per_thread.hpp"
 #include "storage/sqlite/completion.hpp"
 #include "storage/sqlite/database.hpp"
@@ -32,7 +33,6 @@ namespace {
 // Statements, named and kept beside the code that runs them.
 constexpr std::string_view kFindUser = "SELECT id, dni, name FROM api_user WHERE id = ?1";
 constexpr std::string_view kDniExists = "SELECT 1 FROM api_user WHERE dni = ?1 AND id IS NOT ?2 LIMIT 1";
-constexpr std::string_view kListPage = "SELECT id, dni, name FROM api_user WHERE id > ?1 ORDER BY id LIMIT ?2";
 constexpr std::string_view kPing = "SELECT 1";
 constexpr std::string_view kInsertUser = "INSERT INTO api_user (dni, name) VALUES (?1, ?2) RETURNING id";
 constexpr std::string_view kUpdateUser =
@@ -44,13 +44,17 @@ constexpr std::string_view kRollback = "ROLLBACK";
 // Changes only when another connection commits (our reads never do).
 constexpr std::string_view kDataVersion = "PRAGMA data_version";
 
+// Distinct list queries (storage/list_sql.hpp) kept prepared per reader;
+// past this many, the kept ones are dropped and prepared again as needed.
+constexpr std::size_t kMaxListQueries = 16;
+
 // One read-only connection with its statements, owned by one thread.
 struct Reader {
   Database db;
   Statement find;
   Statement dni_exists;
-  Statement list_page;
   Statement ping;
+  std::vector<std::pair<std::string, Statement>> list_queries;
 
   static SqliteResult<std::unique_ptr<Reader>> open(const SqliteOptions& options) {
     auto db = Database::open(options.path, Database::Access::kReadOnly);
@@ -60,14 +64,36 @@ struct Reader {
     if (!find) return find.error();
     auto dni_exists = db->prepare(kDniExists);
     if (!dni_exists) return dni_exists.error();
-    auto list_page = db->prepare(kListPage);
-    if (!list_page) return list_page.error();
     auto ping = db->prepare(kPing);
     if (!ping) return ping.error();
     return std::make_unique<Reader>(
-        Reader{std::move(*db), std::move(*find), std::move(*dni_exists), std::move(*list_page), std::move(*ping)});
+        Reader{std::move(*db), std::move(*find), std::move(*dni_exists), std::move(*ping), {}});
+  }
+
+  // The statement for a list query's text, prepared once.
+  SqliteResult<Statement*> list_query(const std::string& sql) {
+    for (auto& [text, statement] : list_queries) {
+      if (text == sql) return &statement;
+    }
+    auto prepared = db.prepare(sql);
+    if (!prepared) return prepared.error();
+    if (list_queries.size() == kMaxListQueries) list_queries.clear();
+    list_queries.emplace_back(sql, std::move(*prepared));
+    return &list_queries.back().second;
   }
 };
+
+void bind_all(Statement::Run& run, const std::vector<SqlValue>& params) {
+  int index = 0;
+  for (const auto& param : params) {
+    ++index;
+    if (const auto* number = std::get_if<std::int64_t>(&param)) {
+      run.bind(index, *number);
+    } else {
+      run.bind(index, std::string_view(std::get<std::string>(param)));
+    }
+  }
+}
 
 // The writer connection with its statements, owned by the writer thread.
 struct Writer {
@@ -144,11 +170,13 @@ class SqliteStore final : public UserStore {
     co_return dni_exists_now(dni, except);
   }
 
-  asio::awaitable<StoreResult<std::vector<User>>> list_page(UserId after, std::size_t limit,
+  asio::awaitable<StoreResult<std::vector<User>>> list_page(const ListQuery& query, ListWindow window,
                                                             std::vector<User> page) override {
     // (The analyzer does not model coroutine frames: it sees `page` moved twice.)
-    co_return list_page_now(after, limit, std::move(page));  // NOLINT(clang-analyzer-cplusplus.Move): moved once
+    co_return list_page_now(query, window, std::move(page));  // NOLINT(clang-analyzer-cplusplus.Move): moved once
   }
+
+  asio::awaitable<StoreResult<std::int64_t>> count(const UserFilter& filter) override { co_return count_now(filter); }
 
   asio::awaitable<StoreResult<User>> create(std::string dni, std::string name) override {
     WriteJob job;
@@ -230,11 +258,15 @@ class SqliteStore final : public UserStore {
     return *row;
   }
 
-  StoreResult<std::vector<User>> list_page_now(UserId after, std::size_t limit, std::vector<User> page) {
+  StoreResult<std::vector<User>> list_page_now(const ListQuery& query, const ListWindow& window,
+                                               std::vector<User> page) {
     auto reader = this_thread_reader();
     if (!reader) return reader.error();
-    Statement::Run run((*reader)->list_page);
-    run.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    const auto sql = list_sql(query, window, Dialect::kSqlite);
+    auto statement = (*reader)->list_query(sql.text);
+    if (!statement) return statement.error().to_store_error();
+    Statement::Run run(**statement);
+    bind_all(run, sql.params);
     // Reuse the strings already in `page`: their buffers are kept.
     std::size_t filled = 0;
     for (;;) {
@@ -249,6 +281,20 @@ class SqliteStore final : public UserStore {
     }
     page.resize(filled);
     return page;
+  }
+
+  StoreResult<std::int64_t> count_now(const UserFilter& filter) {
+    auto reader = this_thread_reader();
+    if (!reader) return reader.error();
+    const auto sql = count_sql(filter, Dialect::kSqlite);
+    auto statement = (*reader)->list_query(sql.text);
+    if (!statement) return statement.error().to_store_error();
+    Statement::Run run(**statement);
+    bind_all(run, sql.params);
+    auto row = run.step();
+    if (!row) return row.error().to_store_error();
+    if (!*row) return StoreError{StoreError::Kind::kInternal, "count(*) returned no row"};
+    return run.column_int64(0);
   }
 
   asio::awaitable<StoreResult<User>> submit(WriteJob job) {
