@@ -56,7 +56,7 @@ boost::system::result<ListRequest, FieldErrorsBody> read_list_request(std::strin
                                                                       const ListFilters& filters, bool read_params) {
   ListRequest request;
   const bool any_filter = filters.dni || filters.search || filters.ordering;
-  if ((!any_filter && !read_params) || target.find('?') == std::string_view::npos) return request;
+  if (!any_filter && !read_params) return request;  // the reference's plain list
   request.params = QueryParams::of_target(target);
   const auto& params = request.params;
   // django-filter's CharFilter: a forms.CharField, which strips, and skips

@@ -65,4 +65,16 @@ void insert_sqlite_users(const TestServer& server, int count) {
   if (rc != SQLITE_OK) throw std::runtime_error("insert_sqlite_users: " + message);
 }
 
+void insert_users(const TestServer& server, int count) {
+  const std::string& url = server.database_url();
+  if (url.starts_with("sqlite:///")) {
+    insert_sqlite_users(server, count);
+    return;
+  }
+  PgConnection connection(url);
+  connection.exec("INSERT INTO api_user (dni, name) SELECT format('%s', lpad((x + (SELECT count(*) FROM api_user))::text, 9, "
+                  "'0')) || 'X', 'User number ' || x FROM generate_series(1, " +
+                  std::to_string(count) + ") AS x");
+}
+
 }  // namespace users::testing

@@ -25,4 +25,8 @@ std::vector<StoredUser> stored_users(const TestServer& server);
 // large table in a moment, for the tests of long lists.
 void insert_sqlite_users(const TestServer& server, int count);
 
+// The same on either backend (the SQLite file, or the server's PostgreSQL
+// database): ids after the last, dni "%09dX", names "User number N".
+void insert_users(const TestServer& server, int count);
+
 }  // namespace users::testing
