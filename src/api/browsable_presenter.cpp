@@ -63,7 +63,10 @@ http::Response list_view(UserListBody list, const BrowsableContext& context) {
 // One page of a paginated list, with links to the pages beside it.
 http::Response page_view(const UserPageBody& page, std::string_view allow) {
   const auto head = head_for(Status::ok, allow, json_body(page));
-  const html::PageLinks links{page.previous.value_or(""), page.next.value_or("")};
+  const auto view = [](const std::optional<std::string>& url) {
+    return url ? std::string_view(*url) : std::string_view();
+  };
+  const html::PageLinks links{view(page.previous), view(page.next)};
   return html_response(Status::ok, html::list_page(head, page.results, false, html::Form(), {}, links), allow, nullptr);
 }
 

@@ -53,7 +53,8 @@ std::string target_of(const std::string& url, std::uint16_t port) {
 
 class ListFixture : public ::testing::Test {
  protected:
-  explicit ListFixture(std::map<std::string, std::string> env) : server_(with_env(std::move(env))), client_(server_.port()) {}
+  explicit ListFixture(std::map<std::string, std::string> env)
+      : server_(with_env(std::move(env))), client_(server_.port()) {}
 
   std::int64_t create(std::string_view dni, std::string_view name) {
     const auto response = client_.post_json("/api/users/", json::serialize(json::object{{"dni", dni}, {"name", name}}));
@@ -77,7 +78,9 @@ class ListFixture : public ::testing::Test {
   HttpClient client_;
 };
 
-std::string list_target(std::string_view query) { return cat("/api/users/", query); }
+std::string list_target(std::string_view query) {
+  return cat("/api/users/", query);
+}
 
 class ListFilters : public ListFixture {
  protected:
@@ -116,8 +119,8 @@ TEST_F(ListFilters, SearchNeedsEveryTermInTheDniOrTheNameIgnoringCase) {
   EXPECT_EQ(ids("/api/users/?search=ana+b"), (std::vector<std::int64_t>{bea_}));  // "222B" and "Bea Ana"
   EXPECT_EQ(ids("/api/users/?search=ana,lopez"), (std::vector<std::int64_t>{ana_}));
   EXPECT_EQ(ids("/api/users/?search=%20,%20"), (std::vector<std::int64_t>{ana_, bea_, cid_, dora_}));  // no terms
-  EXPECT_EQ(ids("/api/users/?search=%25"), (std::vector<std::int64_t>{}));   // '%' is no wildcard
-  EXPECT_EQ(ids("/api/users/?search=_"), (std::vector<std::int64_t>{}));     // nor is '_'
+  EXPECT_EQ(ids("/api/users/?search=%25"), (std::vector<std::int64_t>{}));         // '%' is no wildcard
+  EXPECT_EQ(ids("/api/users/?search=_"), (std::vector<std::int64_t>{}));           // nor is '_'
   EXPECT_EQ(ids("/api/users/?search=c%00id"), (std::vector<std::int64_t>{cid_}));  // NULs dropped, as DRF does
   EXPECT_EQ(ids("/api/users/?search=ana&dni=ana"), (std::vector<std::int64_t>{dora_}));
 }
@@ -168,8 +171,9 @@ TEST(ListFilterStreams, AFilteredOrderedListLongerThanAChunkStreamsWhole) {
 
 class LimitOffset : public ListFixture {
  protected:
-  LimitOffset() : ListFixture({{"PAGINATION", "limit_offset"}, {"PAGE_SIZE", "2"}, {"MAX_PAGE_SIZE", "3"},
-                               {"LIST_FILTERS", "search"}}) {}
+  LimitOffset()
+      : ListFixture(
+            {{"PAGINATION", "limit_offset"}, {"PAGE_SIZE", "2"}, {"MAX_PAGE_SIZE", "3"}, {"LIST_FILTERS", "search"}}) {}
   void SetUp() override {
     for (int i = 1; i <= 5; ++i) create(std::to_string(i), cat("n", std::to_string(i)));
   }
@@ -183,7 +187,7 @@ TEST_F(LimitOffset, AnswersDrfsShapeWithLinksThatKeepTheOtherParameters) {
   const auto middle = page("/api/users/?offset=2&search=n");
   EXPECT_EQ(middle.at("count").as_int64(), 5);
   EXPECT_EQ(link(middle, "next"), url("?limit=2&offset=4&search=n"));  // sorted by name, as DRF writes them
-  EXPECT_EQ(link(middle, "previous"), url("?limit=2&search=n"));      // back at 0: no offset
+  EXPECT_EQ(link(middle, "previous"), url("?limit=2&search=n"));       // back at 0: no offset
   EXPECT_EQ(ids_in(middle.at("results").as_array()), (std::vector<std::int64_t>{3, 4}));
   const auto last = page("/api/users/?offset=4");
   EXPECT_EQ(link(last, "next"), std::nullopt);
@@ -195,7 +199,7 @@ TEST_F(LimitOffset, BadValuesFallBackAsDrfsDoAndTheLimitIsCapped) {
   for (const char* bad : {"?limit=0", "?limit=-1", "?limit=x", "?limit=1.5", "?limit="}) {
     EXPECT_EQ(page(list_target(bad)).at("results").as_array().size(), 2U) << bad;  // PAGE_SIZE
   }
-  EXPECT_EQ(page("/api/users/?limit=100").at("results").as_array().size(), 3U);  // MAX_PAGE_SIZE
+  EXPECT_EQ(page("/api/users/?limit=100").at("results").as_array().size(), 3U);        // MAX_PAGE_SIZE
   EXPECT_EQ(page("/api/users/?limit=%201_0%20").at("results").as_array().size(), 3U);  // Python's int()
   EXPECT_EQ(ids_in(page("/api/users/?offset=-3").at("results").as_array()), (std::vector<std::int64_t>{1, 2}));
   EXPECT_EQ(ids_in(page("/api/users/?offset=zz").at("results").as_array()), (std::vector<std::int64_t>{1, 2}));
@@ -281,9 +285,7 @@ TEST_F(CursorPages, FollowingNextVisitsEveryUserOnceAndPreviousComesBack) {
 TEST_F(CursorPages, UsersCreatedDuringAWalkAreSeenOnceAndNoneTwice) {
   for (int i = 1; i <= 10; ++i) create(std::to_string(i), "n");
   int created = 0;
-  const auto seen = walk("/api/users/", [&](int) {
-    create(cat("new", std::to_string(++created)), "m");
-  });
+  const auto seen = walk("/api/users/", [&](int) { create(cat("new", std::to_string(++created)), "m"); });
   std::set<std::int64_t> distinct(seen.begin(), seen.end());
   EXPECT_EQ(distinct.size(), seen.size()) << "a user seen twice";
   for (std::int64_t id = 1; id <= 10 + created; ++id) EXPECT_TRUE(distinct.contains(id)) << id;
@@ -298,6 +300,22 @@ TEST_F(CursorPages, ACursorThatDoesNotDecodeIs404) {
   }
 }
 
+// The browsable list page shows the page's users and links to the pages
+// beside it (HTML-escaped), and keeps ?format=api in them.
+TEST_F(PageNumber, TheBrowsablePageShowsThePageAndItsLinks) {
+  const auto response = client_.get("/api/users/?format=api&page=2");
+  ASSERT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_TRUE(std::string(response[boost::beast::http::field::content_type]).starts_with("text/html"));
+  const std::string& html = response.body();
+  EXPECT_NE(html.find(cat(R"(id="previous-page" href=")", url("?format=api"), R"(")")), std::string::npos) << html;
+  EXPECT_NE(html.find(cat(R"(id="next-page" href=")", url("?format=api&amp;page=3"), R"(")")), std::string::npos)
+      << html;
+  EXPECT_NE(html.find(R"(<a href="/api/users/3/">3</a>)"), std::string::npos);
+  EXPECT_EQ(html.find(R"(<a href="/api/users/1/">1</a>)"), std::string::npos) << "page 1's user on page 2";
+  const auto last = client_.get("/api/users/?format=api&page=last");
+  EXPECT_EQ(last.body().find("id=\"next-page\""), std::string::npos);
+}
+
 // Links behind a proxy: X-Forwarded-Proto and -Host count only from a
 // trusted one.
 TEST(PageLinks, ForwardedSchemeAndHostCountOnlyFromTrustedProxies) {
@@ -308,9 +326,9 @@ TEST(PageLinks, ForwardedSchemeAndHostCountOnlyFromTrustedProxies) {
     HttpClient client(server.port());
     ASSERT_EQ(client.post_json("/api/users/", R"({"dni":"1","name":"a"})").result_int(), 201);
     ASSERT_EQ(client.post_json("/api/users/", R"({"dni":"2","name":"b"})").result_int(), 201);
-    const auto response = client.request("GET", "/api/users/", {},
-                                         {{"Host", "api.example"}, {"X-Forwarded-Proto", "https"},
-                                          {"X-Forwarded-Host", "users.example.com"}});
+    const auto response = client.request(
+        "GET", "/api/users/", {},
+        {{"Host", "api.example"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Host", "users.example.com"}});
     ASSERT_EQ(response.result_int(), 200) << response.body();
     const auto next = link(json::parse(response.body()).as_object(), "next");
     EXPECT_EQ(next, trusted ? "https://users.example.com/api/users/?page=2" : "http://api.example/api/users/?page=2");
