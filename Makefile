@@ -47,6 +47,7 @@ bench: build ## Throughput against nginx on this machine, SQLite then PostgreSQL
 	@scripts/install-deps bench
 	bench/run.sh
 	bench/postgres.sh
+	bench/pages.sh
 
 soak: build ## Mixed load and hostile clients for SOAK_SECONDS (600); RSS, fds, threads must stay flat; PNG in build/soak (not in make test)
 	@scripts/install-deps soak
