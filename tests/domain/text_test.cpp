@@ -78,3 +78,19 @@ TEST(RepairUtf8, ReplacesInvalidBytes) {
 
 }  // namespace
 }  // namespace users::domain::text
+
+namespace users::domain::text {
+namespace {
+
+// str.split(): runs of Unicode white space (U+3000 and U+00A0 included).
+TEST(PythonSplit, SplitsOnRunsOfUnicodeWhiteSpace) {
+  using Words = std::vector<std::string_view>;
+  EXPECT_EQ(python_split("  a b\t\tc\n"), (Words{"a", "b", "c"}));
+  EXPECT_EQ(python_split("x\xE3\x80\x80y\xC2\xA0z"), (Words{"x", "y", "z"}));
+  EXPECT_EQ(python_split(" \t "), Words{});
+  EXPECT_EQ(python_split(""), Words{});
+  EXPECT_EQ(python_split("\xC3\xB1"), Words{"\xC3\xB1"});
+}
+
+}  // namespace
+}  // namespace users::domain::text
