@@ -31,10 +31,10 @@ QueryParams QueryParams::of_target(std::string_view target) {
 }
 
 std::optional<std::string_view> QueryParams::last(std::string_view key) const {
-  for (auto param = params_.rbegin(); param != params_.rend(); ++param) {
-    if (param->key == key) return param->value;
-  }
-  return std::nullopt;
+  const auto found =
+      std::find_if(params_.rbegin(), params_.rend(), [&](const QueryParam& param) { return param.key == key; });
+  if (found == params_.rend()) return std::nullopt;
+  return found->value;
 }
 
 std::string QueryParams::link(std::string_view origin, std::initializer_list<Change> changes) const {

@@ -20,7 +20,6 @@ namespace users::api {
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using bhttp::verb;
-using domain::User;
 using domain::UserId;
 using storage::StoreError;
 
@@ -76,7 +75,7 @@ asio::awaitable<Answer> UserHandlers::list(std::size_t first_chunk, const ListFi
                                            const std::optional<std::string>& origin) {
   auto request =
       read_list_request(std::string_view(request_.target()), filters, pagination.mode != PaginationMode::kNone);
-  if (!request) co_return Answer{std::move(request.error()), Page::kList, std::nullopt};
+  if (!request) co_return Answer{request.error(), Page::kList, std::nullopt};
   if (pagination.mode != PaginationMode::kNone) {
     if (!origin)
       co_return Answer{Problem{Status::bad_request, std::string(kInvalidHostMessage)}, Page::kList, std::nullopt};
