@@ -14,6 +14,7 @@
 #include "api/access.hpp"
 #include "api/list_streams.hpp"
 #include "api/route_table.hpp"
+#include "domain/validation.hpp"
 #include "http/server.hpp"
 #include "observability/metrics.hpp"
 #include "storage/user_store.hpp"
@@ -41,6 +42,8 @@ struct ApiOptions {
   AccessOptions access;
   // Lists longer than one chunk streamed at once; more get 503. 0: no cap.
   std::size_t max_list_streams = 0;
+  // Rules added to the reference's field validation (DNI_PATTERN).
+  domain::ValidationRules validation;
 };
 
 class UsersApi {
