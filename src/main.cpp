@@ -104,6 +104,8 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
        "Host header values served, Django's syntax (default *)"},
       {"--cors-allowed-origins", "CORS_ALLOWED_ORIGINS", &raw.cors_allowed_origins,
        "Comma-separated origins allowed to call the API from a browser (default: none)"},
+      {"--dni-pattern", "DNI_PATTERN", &raw.dni_pattern,
+       "Regular expression (Perl syntax) every dni sent must match as a whole (default: none)"},
   };
   for (const auto& setting : settings) {
     cli.add_option(setting.flag, *setting.target, setting.help)->envname(setting.env)->type_name("");

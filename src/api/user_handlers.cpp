@@ -108,9 +108,9 @@ asio::awaitable<Outcome> UserHandlers::create_outcome(const domain::UserInput& i
     if (*exists) co_return already_exists();
   }
 
-  auto outcome = domain::validate(input, domain::WriteMode::kCreate);
-  if (outcome.changes.dni && outcome.changes.dni != as_sent) {
-    auto taken = co_await check_dni_taken(*outcome.changes.dni, std::nullopt, outcome.errors);
+  auto outcome = domain::validate(input, domain::WriteMode::kCreate, rules_);
+  if (outcome.dni_to_check_unique && outcome.dni_to_check_unique != as_sent) {
+    auto taken = co_await check_dni_taken(*outcome.dni_to_check_unique, std::nullopt, outcome.errors);
     if (!taken) co_return failure(taken.error());
   }
   if (!outcome.errors.empty()) co_return FieldErrorsBody{std::move(outcome.errors)};
@@ -151,9 +151,9 @@ asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
 asio::awaitable<Outcome> UserHandlers::update(UserId id, domain::WriteMode mode) {
   auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
   if (!input) co_return body_problem(input.error());
-  auto outcome = domain::validate(*input, mode);
-  if (outcome.changes.dni) {
-    auto taken = co_await check_dni_taken(*outcome.changes.dni, id, outcome.errors);
+  auto outcome = domain::validate(*input, mode, rules_);
+  if (outcome.dni_to_check_unique) {
+    auto taken = co_await check_dni_taken(*outcome.dni_to_check_unique, id, outcome.errors);
     if (!taken) co_return failure(taken.error());
   }
   if (!outcome.errors.empty()) co_return FieldErrorsBody{std::move(outcome.errors)};

@@ -11,6 +11,7 @@
 #include "api/outcome.hpp"
 #include "api/pagination.hpp"
 #include "api/store_failure.hpp"
+#include "domain/validation.hpp"
 #include "http/server.hpp"
 #include "storage/user_store.hpp"
 
@@ -21,8 +22,9 @@ namespace users::api {
 // their own (a store's exception still reaches UsersApi::handle).
 class UserHandlers {
  public:
-  UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures)
-      : store_(store), request_(request), failures_(failures) {}
+  UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures,
+               const domain::ValidationRules& rules)
+      : store_(store), request_(request), failures_(failures), rules_(rules) {}
 
   // GET /api/: the links, under the request's origin (api/request_origin.hpp;
   // nullopt: an invalid host).
@@ -54,6 +56,7 @@ class UserHandlers {
   storage::UserStore& store_;
   const http::Request& request_;
   FailureSink failures_;
+  const domain::ValidationRules& rules_;
 };
 
 }  // namespace users::api

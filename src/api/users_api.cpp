@@ -55,7 +55,7 @@ class Dispatch {
         info_(info),
         listener_(listener),
         failures_{options.metrics, info.request_id},
-        handlers_(store, request, failures_) {}
+        handlers_(store, request, failures_, options.validation) {}
 
   asio::awaitable<http::Response> respond() {
     Route route = match_route(std::string_view(request_.target()));

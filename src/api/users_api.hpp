@@ -16,6 +16,7 @@
 #include "api/list_streams.hpp"
 #include "api/pagination.hpp"
 #include "api/route_table.hpp"
+#include "domain/validation.hpp"
 #include "http/server.hpp"
 #include "observability/metrics.hpp"
 #include "storage/user_store.hpp"
@@ -47,6 +48,8 @@ struct ApiOptions {
   PaginationOptions pagination;
   // LIST_FILTERS; none by default.
   ListFilters list_filters;
+  // Rules added to the reference's field validation (DNI_PATTERN).
+  domain::ValidationRules validation;
 };
 
 class UsersApi {

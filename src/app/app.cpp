@@ -20,6 +20,7 @@
 #include "api/route_table.hpp"
 #include "api/users_api.hpp"
 #include "app/access.hpp"
+#include "domain/validation.hpp"
 #include "http/server.hpp"
 #include "http/wire.hpp"
 #include "observability/log.hpp"
@@ -215,7 +216,8 @@ boost::json::object describe(const config::Config& config) {
         std::pair{"jwt_issuer", &access.jwt_issuer}, std::pair{"jwt_audience", &access.jwt_audience},
         std::pair{"throttle_rate", &access.throttle_rate}, std::pair{"throttle_anon_rate", &access.throttle_anon_rate},
         std::pair{"trusted_proxies", &access.trusted_proxies},
-        std::pair{"cors_allowed_origins", &access.cors_allowed_origins}}) {
+        std::pair{"cors_allowed_origins", &access.cors_allowed_origins},
+        std::pair{"dni_pattern", &config.dni_pattern}}) {
     if (!value->empty()) fields[key] = *value;
   }
   // A URL may carry a password in its user part, as a database URL may.
@@ -315,6 +317,18 @@ api::ApiOptions api_options(std::atomic<bool>& accepting, observability::Metrics
     return metrics.render(gauges);
   };
   return api_options;
+}
+
+// The operator's rules on top of the reference's (config::resolve has
+// already refused a pattern that does not compile).
+boost::system::result<domain::ValidationRules, std::string> validation_rules(const config::Config& config) {
+  domain::ValidationRules rules;
+  if (!config.dni_pattern.empty()) {
+    auto pattern = domain::DniPattern::compile(config.dni_pattern);
+    if (!pattern) return pattern.error();
+    rules.dni_pattern = std::move(*pattern);
+  }
+  return rules;
 }
 
 http::ServerEvents server_events(observability::Metrics& metrics) {
@@ -456,6 +470,12 @@ int serve(const config::Config& config) {
     return kExitBadConfig;
   }
 
+  auto validation = validation_rules(config);
+  if (!validation) {
+    print_config_error("DNI_PATTERN", validation.error());
+    return kExitBadConfig;
+  }
+
   observability::Metrics metrics(kMetricRouteLabels);
   std::atomic<bool> accepting{true};
   http::Server* server_ptr = nullptr;
@@ -471,6 +491,7 @@ int serve(const config::Config& config) {
   options.max_list_streams = config.max_list_streams;
   options.pagination = pagination_options(config.pagination);
   options.list_filters = {config.list_filters.dni, config.list_filters.search, config.list_filters.ordering};
+  options.validation = std::move(*validation);
   api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};

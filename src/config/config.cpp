@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/database_url.hpp"
+#include "domain/dni_pattern.hpp"
 
 namespace users::config {
 namespace {
@@ -390,6 +391,17 @@ Resolved resolve_pagination(const RawSettings& raw, Config& config) {
   return {};
 }
 
+// DNI_PATTERN: compiled once here so that a pattern that does not compile
+// stops the start; the app compiles it again for the API.
+Resolved resolve_validation(const RawSettings& raw, Config& config) {
+  if (raw.dni_pattern.empty()) return {};
+  if (auto pattern = domain::DniPattern::compile(raw.dni_pattern); !pattern) {
+    return ConfigError{"DNI_PATTERN", fmt::format("\"{}\" does not compile: {}", raw.dni_pattern, pattern.error())};
+  }
+  config.dni_pattern = raw.dni_pattern;
+  return {};
+}
+
 }  // namespace
 
 std::string_view pagination_mode_name(PaginationMode mode) {
@@ -434,7 +446,7 @@ std::string redact_database_url(std::string_view url) {
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw) {
   Config config;
   for (const auto& part : {resolve_listener, resolve_database, resolve_logging, resolve_lifecycle, resolve_limits,
-                           resolve_pagination, resolve_access}) {
+                           resolve_pagination, resolve_access, resolve_validation}) {
     if (auto resolved = part(raw, config); !resolved) return resolved.error();
   }
   return config;

@@ -111,6 +111,8 @@ struct Config {
   std::size_t sqlite_cache_users = 16384;
   http::Limits limits;
   Access access;
+  // DNI_PATTERN as written (it compiles: resolve() checked); empty: off.
+  std::string dni_pattern;
 };
 
 // A setting that cannot be used, named as the user would set it.
@@ -171,6 +173,7 @@ struct RawSettings {
   std::string trusted_proxies;
   std::string allowed_hosts;
   std::string cors_allowed_origins;
+  std::string dni_pattern;
 };
 
 boost::system::result<Config, ConfigError> resolve(const RawSettings& raw);

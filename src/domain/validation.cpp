@@ -9,10 +9,9 @@ namespace {
 struct FieldRules {
   std::size_t max_chars;
   std::string_view too_long_message;
+  // The model field's own validators, which DRF runs before CharField's.
+  const DniPattern* pattern = nullptr;
 };
-
-constexpr FieldRules kDniRules{kDniMaxChars, messages::kDniTooLong};
-constexpr FieldRules kNameRules{kNameMaxChars, messages::kNameTooLong};
 
 // DRF's CharField.run_validation, step by step. Returns the cleaned value, or
 // leaves the reasons in `errors`.
@@ -37,6 +36,7 @@ std::optional<std::string> validate_field(const FieldInput& input, WriteMode mod
     return std::nullopt;
   }
   const auto errors_before = errors.size();
+  if (rules.pattern != nullptr && !rules.pattern->matches(stripped)) errors.push_back(messages::kInvalidValue);
   if (text::count_code_points(stripped) > rules.max_chars) errors.push_back(rules.too_long_message);
   if (stripped.find('\0') != std::string_view::npos) errors.push_back(messages::kNullCharacters);
   if (errors.size() != errors_before) return std::nullopt;
@@ -45,10 +45,17 @@ std::optional<std::string> validate_field(const FieldInput& input, WriteMode mod
 
 }  // namespace
 
-ValidationOutcome validate(const UserInput& input, WriteMode mode) {
+ValidationOutcome validate(const UserInput& input, WriteMode mode, const ValidationRules& rules) {
+  const FieldRules dni_rules{kDniMaxChars, messages::kDniTooLong, rules.dni_pattern ? &*rules.dni_pattern : nullptr};
+  const FieldRules name_rules{kNameMaxChars, messages::kNameTooLong, nullptr};
   ValidationOutcome outcome;
-  outcome.changes.dni = validate_field(input.dni, mode, kDniRules, outcome.errors.dni);
-  outcome.changes.name = validate_field(input.name, mode, kNameRules, outcome.errors.name);
+  outcome.changes.dni = validate_field(input.dni, mode, dni_rules, outcome.errors.dni);
+  outcome.changes.name = validate_field(input.name, mode, name_rules, outcome.errors.name);
+  if (outcome.changes.dni) {
+    outcome.dni_to_check_unique = outcome.changes.dni;
+  } else if (outcome.errors.dni.size() == 1 && outcome.errors.dni.front() == messages::kInvalidValue) {
+    outcome.dni_to_check_unique = std::string(text::python_strip(input.dni.text));
+  }
   return outcome;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/dni_pattern.hpp"
 #include "domain/user.hpp"
 
 namespace users::domain {
@@ -50,9 +51,21 @@ struct UserChanges {
 struct ValidationOutcome {
   UserChanges changes;
   FieldErrors errors;
+  // The cleaned dni DRF's UniqueValidator looks up: set when the dni passed
+  // every rule, and also when it failed DNI_PATTERN alone (DRF runs the
+  // model's validators, the pattern then uniqueness, before the length and
+  // null-character ones, and reports them all).
+  std::optional<std::string> dni_to_check_unique;
 };
 
-ValidationOutcome validate(const UserInput& input, WriteMode mode);
+// The rules an operator may add to the reference's; the default is the
+// reference's own.
+struct ValidationRules {
+  // DNI_PATTERN; empty: any dni.
+  std::optional<DniPattern> dni_pattern;
+};
+
+ValidationOutcome validate(const UserInput& input, WriteMode mode, const ValidationRules& rules = {});
 
 // The POST pre-check compares this text with stored dnis, before trimming.
 // Empty when the reference's lookup could not match any user (absent or null).

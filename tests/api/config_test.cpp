@@ -257,6 +257,7 @@ TEST(Config, BadSettingsExitTwoWithOneLineNamingTheVariable) {
       {"SQLITE_CACHE_USERS", "-1"},
       {"LOG_QUEUE_LINES", "0"},
       {"LOG_QUEUE_BYTES", "lots"},
+      {"DNI_PATTERN", "("},
   };
   for (const auto& [variable, value] : cases) {
     SCOPED_TRACE(std::string(variable) + "=" + value);
@@ -265,6 +266,21 @@ TEST(Config, BadSettingsExitTwoWithOneLineNamingTheVariable) {
     expect_bad_setting(run_bounded({"serve"}, env, dir.path()), variable);
   }
   // Nothing was created in the working directory by a refused start.
+  EXPECT_FALSE(fs::exists(dir / "db.sqlite3"));
+}
+
+TEST(Config, DniPatternThatDoesNotCompileStopsTheStart) {
+  TempDir dir;
+  for (const auto& args : {std::vector<std::string>{"serve"}, std::vector<std::string>{"migrate"}}) {
+    SCOPED_TRACE(args.front());
+    const auto result = run_bounded(args, {{"PORT", "0"}, {"DNI_PATTERN", "("}}, dir.path());
+    expect_bad_setting(result, "DNI_PATTERN");
+    EXPECT_EQ(result.err,
+              "users-api: DNI_PATTERN: \"(\" does not compile: Unmatched marking parenthesis ( or \\(. "
+              "(at character 1)\n");
+  }
+  const auto flag = run_bounded({"--dni-pattern", "[0-9", "serve"}, {{"PORT", "0"}}, dir.path());
+  expect_bad_setting(flag, "DNI_PATTERN");
   EXPECT_FALSE(fs::exists(dir / "db.sqlite3"));
 }
 

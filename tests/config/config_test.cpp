@@ -101,6 +101,44 @@ TEST(Resolve, TheNewLimitsAreRead) {
   EXPECT_FALSE(resolve(raw));
 }
 
+TEST(ResolveDniPattern, OffByDefaultAndWhenEmpty) {
+  auto defaults = resolve(RawSettings{});
+  ASSERT_TRUE(defaults);
+  EXPECT_TRUE(defaults->dni_pattern.empty());
+  RawSettings raw;
+  raw.dni_pattern = "";
+  auto empty = resolve(raw);
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->dni_pattern.empty());
+}
+
+TEST(ResolveDniPattern, APatternIsKeptAsWritten) {
+  RawSettings raw;
+  raw.dni_pattern = "[0-9]{8}[A-Z]";
+  auto resolved = resolve(raw);
+  ASSERT_TRUE(resolved) << resolved.error().to_string();
+  EXPECT_EQ(resolved->dni_pattern, "[0-9]{8}[A-Z]");
+}
+
+TEST(ResolveDniPattern, APatternThatDoesNotCompileIsRefusedByName) {
+  for (const char* bad : {"(", "[0-9", "a{3,1}", "[0-9]{8}\\", "\xFF\xFE"}) {
+    SCOPED_TRACE(bad);
+    RawSettings raw;
+    raw.dni_pattern = bad;
+    auto resolved = resolve(raw);
+    ASSERT_FALSE(resolved);
+    EXPECT_EQ(resolved.error().variable, "DNI_PATTERN");
+    // (Built with append: operator+ on a literal trips GCC 12's -Wrestrict at -O3.)
+    std::string quoted(1, '"');
+    quoted.append(bad).append("\" does not compile: ");
+    EXPECT_TRUE(resolved.error().message.starts_with(quoted)) << resolved.error().message;
+  }
+  RawSettings raw;
+  raw.dni_pattern = "(";
+  EXPECT_EQ(resolve(raw).error().to_string(),
+            "DNI_PATTERN: \"(\" does not compile: Unmatched marking parenthesis ( or \\(. (at character 1)");
+}
+
 TEST(ParseDotenv, ReadsTheCommonForms) {
   auto entries =
       parse_dotenv("# comment\nPORT=1\nexport HOST = 127.0.0.1 \nA=\"quoted # not comment\"\nB='x'\nC=v # c\n\n");

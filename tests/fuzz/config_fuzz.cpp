@@ -3,9 +3,9 @@
 // load_dotenv's setenv without overwrite does), and config::resolve validates
 // them all as at start-up. The list settings then go through the parsers the
 // app builds its access checks with (app/access.cpp), and every DATABASE_URL
-// through the URL parser and its redaction. DATABASE_URL_FILE names a file
-// this target writes, holding the value the input gave it, so no other file
-// is ever read.
+// through the URL parser and its redaction; a DNI_PATTERN it accepts is
+// compiled and matched. DATABASE_URL_FILE names a file this target writes,
+// holding the value the input gave it, so no other file is ever read.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +21,7 @@
 #include "api/cors.hpp"
 #include "api/throttle.hpp"
 #include "config/config.hpp"
+#include "domain/dni_pattern.hpp"
 #include "fuzz/temp_dir.hpp"
 
 namespace {
@@ -78,6 +79,7 @@ constexpr std::pair<std::string_view, std::string RawSettings::*> kSettings[] = 
     {"TRUSTED_PROXIES", &RawSettings::trusted_proxies},
     {"ALLOWED_HOSTS", &RawSettings::allowed_hosts},
     {"CORS_ALLOWED_ORIGINS", &RawSettings::cors_allowed_origins},
+    {"DNI_PATTERN", &RawSettings::dni_pattern},
 };
 
 static_assert(std::size(kSettings) <= 64, "the settings seen are one bit each of a std::uint64_t");
@@ -132,5 +134,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)users::api::cors::AllowedOrigins::parse(access.cors_allowed_origins, false);
   if (!access.throttle_rate.empty()) (void)users::api::parse_rate(access.throttle_rate);
   if (!access.throttle_anon_rate.empty()) (void)users::api::parse_rate(access.throttle_anon_rate);
+  if (!resolved->dni_pattern.empty()) {
+    // What resolve() accepted compiles, and matching never throws.
+    auto pattern = users::domain::DniPattern::compile(resolved->dni_pattern);
+    if (!pattern) std::abort();
+    (void)pattern->matches(resolved->dni_pattern);
+    (void)pattern->matches("12345678Z");
+  }
   return 0;
 }
