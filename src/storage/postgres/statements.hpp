@@ -18,6 +18,12 @@ struct Prepared {
 inline constexpr Prepared kFindUser{"users_api_find", "bigint", "SELECT id, dni, name FROM api_user WHERE id = $1"};
 inline constexpr Prepared kDniExists{"users_api_dni_exists", "varchar, bigint",
                                      "SELECT 1 FROM api_user WHERE dni = $1 AND id IS DISTINCT FROM $2 LIMIT 1"};
+// The plain list (no filter, by id), the reference's and every stream's
+// shape, kept prepared; other list queries are planned per call.
+inline constexpr Prepared kListFirst{"users_api_list_first", "bigint",
+                                     "SELECT id, dni, name FROM api_user ORDER BY id LIMIT $1"};
+inline constexpr Prepared kListAfter{"users_api_list_after", "bigint, bigint",
+                                     "SELECT id, dni, name FROM api_user WHERE id > $1 ORDER BY id LIMIT $2"};
 inline constexpr Prepared kInsertUser{"users_api_insert", "varchar, varchar",
                                       "INSERT INTO api_user (dni, name) VALUES ($1, $2) RETURNING id"};
 inline constexpr Prepared kUpdateUser{
@@ -26,6 +32,7 @@ inline constexpr Prepared kUpdateUser{
 inline constexpr Prepared kDeleteUser{"users_api_delete", "bigint",
                                       "DELETE FROM api_user WHERE id = $1 RETURNING id, dni, name"};
 inline constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
-inline constexpr std::array kStatements{kFindUser, kDniExists, kInsertUser, kUpdateUser, kDeleteUser, kPing};
+inline constexpr std::array kStatements{kFindUser,   kDniExists,  kListFirst,  kListAfter,
+                                        kInsertUser, kUpdateUser, kDeleteUser, kPing};
 
 }  // namespace users::storage::postgres
