@@ -19,8 +19,9 @@ namespace users::api {
 // their own (a store's exception still reaches UsersApi::handle).
 class UserHandlers {
  public:
-  UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures)
-      : store_(store), request_(request), failures_(failures) {}
+  // `etags`: ETAGS=on (conditional requests on one user, conditional.hpp).
+  UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures, bool etags)
+      : store_(store), request_(request), failures_(failures), etags_(etags) {}
 
   // GET /api/: the links, from the Host header (or `default_host`).
   [[nodiscard]] Answer root(std::string_view default_host) const;
@@ -38,7 +39,10 @@ class UserHandlers {
 
  private:
   boost::asio::awaitable<Outcome> create_outcome(const domain::UserInput& input);
-  boost::asio::awaitable<Outcome> update(domain::UserId id, domain::WriteMode mode);
+  boost::asio::awaitable<Outcome> update(domain::UserId id, domain::WriteMode mode, domain::Precondition precondition);
+  // What the request's If-Match demands of the user (any user when ETAGS is
+  // off or the field is absent).
+  [[nodiscard]] domain::Precondition precondition() const;
   boost::asio::awaitable<storage::StoreResult<void>> check_dni_taken(const std::string& dni,
                                                                      std::optional<domain::UserId> except,
                                                                      domain::FieldErrors& errors);
@@ -47,6 +51,7 @@ class UserHandlers {
   storage::UserStore& store_;
   const http::Request& request_;
   FailureSink failures_;
+  bool etags_;
 };
 
 }  // namespace users::api

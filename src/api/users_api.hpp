@@ -41,6 +41,8 @@ struct ApiOptions {
   AccessOptions access;
   // Lists longer than one chunk streamed at once; more get 503. 0: no cap.
   std::size_t max_list_streams = 0;
+  // ETAGS=on: ETag, If-None-Match (304) and If-Match (412) on one user.
+  bool etags = false;
 };
 
 class UsersApi {

@@ -163,6 +163,7 @@ boost::json::object describe(const config::Config& config) {
       {"log_queue_lines", config.log_queue.max_lines},
       {"log_queue_bytes", config.log_queue.max_bytes},
       {"sqlite_cache_users", config.sqlite_cache_users},
+      {"etags", config.etags ? "on" : "off"},
       {"max_body_bytes", limits.max_body_bytes},
       {"max_header_bytes", limits.max_header_bytes},
       {"max_connections", limits.max_connections},
@@ -441,6 +442,7 @@ int serve(const config::Config& config) {
   const api::TrustedProxies trusted_proxies = access->options.trusted_proxies;
   options.access = std::move(access->options);
   options.max_list_streams = config.max_list_streams;
+  options.etags = config.etags;
   api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};
