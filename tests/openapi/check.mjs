@@ -41,9 +41,11 @@ import { parseArgs } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 
-const { values: args } = parseArgs({ options: { base: { type: 'string' }, root: { type: 'string' } } });
-if (!args.base || !args.root) {
-  console.error('usage: check.mjs --base http://127.0.0.1:PORT --root REPO');
+const { values: args } = parseArgs({
+  options: { base: { type: 'string' }, 'etags-base': { type: 'string' }, root: { type: 'string' } },
+});
+if (!args.base || !args.root || !args['etags-base']) {
+  console.error('usage: check.mjs --base http://127.0.0.1:PORT --etags-base http://127.0.0.1:PORT --root REPO');
   process.exit(2);
 }
 const base = args.base.replace(/\/$/, '');
