@@ -77,9 +77,8 @@ std::string field_list(const http::Request& request, boost::beast::http::field f
 }
 
 bool strong_match(const EntityTags& tags, std::string_view current) {
-  return tags.any || std::any_of(tags.tags.begin(), tags.tags.end(), [current](const EntityTag& tag) {
-           return !tag.weak && tag.opaque == current;
-         });
+  return tags.any || std::any_of(tags.tags.begin(), tags.tags.end(),
+                                 [current](const EntityTag& tag) { return !tag.weak && tag.opaque == current; });
 }
 
 bool weak_match(const EntityTags& tags, std::string_view current) {

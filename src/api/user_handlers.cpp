@@ -148,8 +148,8 @@ asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
   if (!demanded.admits(**user)) {
     co_return Answer{failure(StoreError{StoreError::Kind::kPreconditionFailed, {}}), Page::kNone, std::nullopt};
   }
-  auto updating = update(*id, method == verb::put ? domain::WriteMode::kReplace : domain::WriteMode::kPatch,
-                         std::move(demanded));
+  auto updating =
+      update(*id, method == verb::put ? domain::WriteMode::kReplace : domain::WriteMode::kPatch, std::move(demanded));
   auto outcome = co_await std::move(updating);
   co_return Answer{std::move(outcome), Page::kNone, std::nullopt};
 }

@@ -19,12 +19,12 @@ namespace users::storage {
 
 struct StoreError {
   enum class Kind {
-    kNotFound,     // no user with that id
+    kNotFound,            // no user with that id
     kPreconditionFailed,  // the user's current tag is not one the write accepts
-    kDniTaken,     // the unique index refused the dni
-    kBusy,         // back-pressure: too much queued work; try again shortly
-    kUnavailable,  // the database cannot be reached or refused the work
-    kInternal,     // a bug or corruption: nothing the client can fix
+    kDniTaken,            // the unique index refused the dni
+    kBusy,                // back-pressure: too much queued work; try again shortly
+    kUnavailable,         // the database cannot be reached or refused the work
+    kInternal,            // a bug or corruption: nothing the client can fix
   };
 
   Kind kind = Kind::kInternal;

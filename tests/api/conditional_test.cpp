@@ -171,10 +171,9 @@ TEST_F(Conditional, A304OnTheWireHasNoContentLengthAndKeepsTheConnection) {
   const auto id = create("1", "Ana");
   const auto tag = etag_of(id);
   const std::string path = item(id);
-  const auto raw =
-      raw_exchange(server_.port(), cat("GET ", path, " HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n",
-                                       "If-None-Match: ", tag, "\r\n\r\nGET ", path,
-                                       " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  const auto raw = raw_exchange(
+      server_.port(), cat("GET ", path, " HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n", "If-None-Match: ", tag,
+                          "\r\n\r\nGET ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   const auto end = raw.find("\r\n\r\n");
   ASSERT_NE(end, std::string::npos) << raw;
   const std::string first_head = raw.substr(0, end);
@@ -285,8 +284,8 @@ TEST_F(Conditional, OfTwoEditorsHoldingOneTagExactlyOneWins) {
         const std::string name = cat(e == 0 ? "A" : "B", std::to_string(round));
         const std::string body = cat(R"({"dni":"1","name":")", name, R"("})");
         start.arrive_and_wait();
-        answers.at(e) = editors.at(e).request("PUT", item(id), body,
-                                        {{"Content-Type", "application/json"}, {"If-Match", tag}});
+        answers.at(e) =
+            editors.at(e).request("PUT", item(id), body, {{"Content-Type", "application/json"}, {"If-Match", tag}});
       });
     }
     for (auto& thread : threads) thread.join();

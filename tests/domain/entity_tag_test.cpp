@@ -10,7 +10,11 @@ namespace {
 
 TEST(EntityTag, IsTheTruncatedSha256OfTheFramedFields) {
   EXPECT_EQ(entity_tag(User{1, "0987", "Ana"}), "1fcfdb41bbd5f0747e7570f530bbb7a5");
-  EXPECT_EQ(entity_tag(User{7, "\xC3\x91" "1", "Zo\xC3\xAB"}), "a1b6bc9a131d1907ee7afaff3831f8e2");
+  EXPECT_EQ(entity_tag(User{7,
+                            "\xC3\x91"
+                            "1",
+                            "Zo\xC3\xAB"}),
+            "a1b6bc9a131d1907ee7afaff3831f8e2");
 }
 
 TEST(EntityTag, LengthPrefixesKeepFieldsApart) {

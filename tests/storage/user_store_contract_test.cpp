@@ -237,7 +237,8 @@ TYPED_TEST_P(UserStoreContract, AWriteWithAPreconditionChecksTheCurrentTag) {
 
   domain::UserChanges changes;
   changes.name = "Bea";
-  auto stale = this->run(store.update(created->id, changes, domain::Precondition::one_of({"0123456789abcdef0123456789abcdef", "x"})));
+  auto stale = this->run(
+      store.update(created->id, changes, domain::Precondition::one_of({"0123456789abcdef0123456789abcdef", "x"})));
   ASSERT_FALSE(stale);
   EXPECT_EQ(stale.error().kind, Kind::kPreconditionFailed);
   auto none = this->run(store.update(created->id, changes, domain::Precondition::one_of({})));

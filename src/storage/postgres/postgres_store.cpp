@@ -53,9 +53,8 @@ std::string connection_setup(std::chrono::milliseconds statement_timeout) {
 std::string tag_array(const domain::Precondition& precondition) {
   std::string literal = "{";
   for (const auto& tag : precondition.tags()) {
-    if (tag.empty() || !std::all_of(tag.begin(), tag.end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        })) {
+    if (tag.empty() ||
+        !std::all_of(tag.begin(), tag.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
       continue;
     }
     if (literal.size() > 1) literal += ',';

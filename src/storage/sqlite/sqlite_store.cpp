@@ -102,8 +102,8 @@ struct Writer {
     for (const auto& [sql, out] :
          {std::pair{kInsertUser, &writer.insert}, std::pair{kUpdateUser, &writer.update},
           std::pair{kDeleteUser, &writer.remove}, std::pair{kCurrentUser, &writer.current},
-          std::pair{kBegin, &writer.begin}, std::pair{kCommit, &writer.commit},
-          std::pair{kRollback, &writer.rollback}, std::pair{kDataVersion, &writer.data_version}}) {
+          std::pair{kBegin, &writer.begin}, std::pair{kCommit, &writer.commit}, std::pair{kRollback, &writer.rollback},
+          std::pair{kDataVersion, &writer.data_version}}) {
       if (auto prepared = prepare(sql, *out); !prepared) return prepared.error();
     }
     return writer;

@@ -34,10 +34,10 @@ TEST(ParseEntityTags, LeavesOutWhatIsNoEntityTag) {
   EXPECT_TRUE(parse_entity_tags("garbage").tags.empty());
   EXPECT_TRUE(parse_entity_tags(R"(abc")").tags.empty());
   EXPECT_TRUE(parse_entity_tags(R"("abc)").tags.empty());
-  EXPECT_TRUE(parse_entity_tags(R"(w/"abc")").tags.empty());    // W/ is case-sensitive
-  EXPECT_TRUE(parse_entity_tags(R"("a b")").tags.empty());      // no space inside
-  EXPECT_TRUE(parse_entity_tags(R"("abc"x)").tags.empty());     // text after the closing quote
-  EXPECT_TRUE(parse_entity_tags("\"a\x7F\"").tags.empty());    // DEL is no etagc
+  EXPECT_TRUE(parse_entity_tags(R"(w/"abc")").tags.empty());  // W/ is case-sensitive
+  EXPECT_TRUE(parse_entity_tags(R"("a b")").tags.empty());    // no space inside
+  EXPECT_TRUE(parse_entity_tags(R"("abc"x)").tags.empty());   // text after the closing quote
+  EXPECT_TRUE(parse_entity_tags("\"a\x7F\"").tags.empty());   // DEL is no etagc
   const auto mixed = parse_entity_tags(R"(junk, "ok", "bad)");
   ASSERT_EQ(mixed.tags.size(), 1U);
   EXPECT_EQ(mixed.tags[0].opaque, "ok");
