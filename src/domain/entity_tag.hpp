@@ -27,7 +27,7 @@ std::string entity_tag(const User& user);
 // in the same transaction as the write.
 class Precondition {
  public:
-  static Precondition any_user() { return Precondition(); }
+  static Precondition any_user() { return {}; }
   static Precondition one_of(std::vector<std::string> tags) {
     Precondition precondition;
     precondition.any_ = false;
