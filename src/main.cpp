@@ -52,6 +52,8 @@ void add_settings(CLI::App& cli, RawSettings& raw) {
        "normal (default) or full: fsync on every commit"},
       {"--sqlite-cache-users", "SQLITE_CACHE_USERS", &raw.sqlite_cache_users,
        "Users SQLite keeps in memory for GET of one user, 256 bytes each (default 16384; 0: off)"},
+      {"--etags", "ETAGS", &raw.etags,
+       "on: ETag on one user, If-None-Match (304) and If-Match (412); off (default): the reference's contract"},
       {"--ops-port", "OPS_PORT", &raw.ops_port,
        "Port of /healthz, /readyz and /metrics, apart from the API; 0 serves them on PORT (default 9000)"},
       {"--ops-max-connections", "OPS_MAX_CONNECTIONS", &raw.ops_max_connections,

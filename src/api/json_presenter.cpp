@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/conditional.hpp"
 #include "api/json_text.hpp"
 #include "api/messages.hpp"
 
@@ -136,6 +137,24 @@ class UserListStream final : public http::BodyStream {
   bool finished_ = false;
 };
 
+// A user's answer with its ETag, or 304 Not Modified when the GET or HEAD's
+// If-None-Match already holds it (RFC 9110 13.1.2: weak comparison). A 304
+// has the headers the 200 would have had that describe the representation
+// (ETag, Vary, Allow) and no body; the server sends it without
+// Content-Length.
+http::Response tagged_user_response(const UserBody& body, const JsonContext& context) {
+  const std::string tag = domain::entity_tag(body.user);
+  if (body.status == Status::ok && !context.if_none_match.empty() &&
+      weak_match(parse_entity_tags(context.if_none_match), tag)) {
+    auto response = json_response(Status::not_modified, {}, context.allow);
+    response.message.set(bhttp::field::etag, quoted_tag(tag));
+    return response;
+  }
+  auto response = json_response(body.status, user_json(body.user), context.allow);
+  response.message.set(bhttp::field::etag, quoted_tag(tag));
+  return response;
+}
+
 http::Response content_response(std::string_view content_type, std::string body) {
   http::Response response;
   response.message.result(Status::ok);
@@ -234,7 +253,10 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
     return response;
   }
   Status status = Status::ok;
-  if (const auto* user = std::get_if<UserBody>(&outcome)) status = user->status;
+  if (const auto* user = std::get_if<UserBody>(&outcome)) {
+    if (user->tagged) return tagged_user_response(*user, context);
+    status = user->status;
+  }
   if (std::holds_alternative<FieldErrorsBody>(outcome)) status = Status::bad_request;
   if (std::holds_alternative<NoContent>(outcome)) status = Status::no_content;
   const auto* problem = std::get_if<Problem>(&outcome);

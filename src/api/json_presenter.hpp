@@ -15,10 +15,11 @@
 namespace users::api {
 
 struct JsonContext {
-  storage::UserStore& store;       // for the rest of a list too long to send whole
-  std::size_t list_page_size;      // users per chunk of a streamed list
-  std::string_view allow;          // the route's Allow header; empty for none
-  ListStreams* streams = nullptr;  // where a list too long to send whole takes its place; null: no cap
+  storage::UserStore& store;         // for the rest of a list too long to send whole
+  std::size_t list_page_size;        // users per chunk of a streamed list
+  std::string_view allow;            // the route's Allow header; empty for none
+  ListStreams* streams = nullptr;    // where a list too long to send whole takes its place; null: no cap
+  std::string_view if_none_match{};  // of a GET or HEAD, every line joined; empty: none
 };
 
 http::Response present_json(Outcome outcome, const JsonContext& context);

@@ -20,10 +20,13 @@ namespace users::api {
 
 using Status = boost::beast::http::status;
 
-// One user: 200 for a read or an update, 201 for a create.
+// One user: 200 for a read or an update, 201 for a create. `tagged` (ETAGS
+// on, a read or an update of /api/users/{id}/): the JSON answer carries the
+// user's ETag, and a GET or HEAD whose If-None-Match holds it is answered 304.
 struct UserBody {
   Status status = Status::ok;
   domain::User user;
+  bool tagged = false;
 };
 
 // The first chunk of the unpaginated list (the reference's bare array);

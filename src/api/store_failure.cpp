@@ -9,6 +9,8 @@ using storage::StoreError;
 Problem store_failure(const StoreError& error, const FailureSink& sink) {
   switch (error.kind) {
     case StoreError::Kind::kNotFound: return Problem{Status::not_found, std::string(kNotFoundMessage)};
+    case StoreError::Kind::kPreconditionFailed:
+      return Problem{Status::precondition_failed, std::string(kPreconditionFailedMessage)};
     case StoreError::Kind::kBusy:
     case StoreError::Kind::kUnavailable: {
       const bool busy = error.kind == StoreError::Kind::kBusy;

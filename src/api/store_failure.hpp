@@ -17,11 +17,12 @@ struct FailureSink {
   std::string_view request_id;
 };
 
-// kNotFound: 404. kBusy, kUnavailable: 503 with Retry-After. Anything else
+// kNotFound: 404. kPreconditionFailed: 412 (If-Match). kBusy, kUnavailable: 503 with Retry-After. Anything else
 // (kDniTaken where the caller did not expect it, kInternal): 500. The
 // client never sees the store's detail; the log does.
 Problem store_failure(const storage::StoreError& error, const FailureSink& sink);
 
 inline constexpr std::string_view kNotFoundMessage = "Not found.";
+inline constexpr std::string_view kPreconditionFailedMessage = "Precondition failed.";
 
 }  // namespace users::api

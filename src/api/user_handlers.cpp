@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/list_request.hpp"
+#include "api/conditional.hpp"
 #include "api/messages.hpp"
 #include "api/request_body.hpp"
 #include "domain/messages.hpp"
@@ -117,7 +118,9 @@ asio::awaitable<Outcome> UserHandlers::create_outcome(const domain::UserInput& i
 
   auto insert = store_.create(*outcome.changes.dni, *outcome.changes.name);
   auto created = co_await std::move(insert);
-  if (created) co_return UserBody{Status::created, std::move(*created)};
+  // No ETag on a 201: its target is the list, and without Content-Location a
+  // cache would take the tag for the list's (RFC 9110 8.8.3).
+  if (created) co_return UserBody{Status::created, std::move(*created), false};
   if (created.error().kind != StoreError::Kind::kDniTaken) co_return failure(created.error());
   // Lost a race for the dni: answer as the request would have been answered
   // had it arrived second.
@@ -130,7 +133,8 @@ asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
   const auto id = domain::text::parse_python_int(id_text);
   if (!id) co_return Answer{Problem{Status::not_found, std::string(kNotFoundMessage)}, Page::kItem, std::nullopt};
   if (method == verb::delete_) {
-    auto removed = co_await store_.remove(*id);
+    auto removing = store_.remove(*id, precondition());
+    auto removed = co_await std::move(removing);
     if (!removed) co_return Answer{failure(removed.error()), Page::kNone, std::nullopt};
     co_return Answer{NoContent{std::move(*removed)}, Page::kNone, std::nullopt};
   }
@@ -141,14 +145,31 @@ asio::awaitable<Answer> UserHandlers::item(const std::string& id_text) {
     co_return Answer{Problem{Status::not_found, std::string(kNotFoundMessage)}, Page::kItem, std::nullopt};
   }
   if (method == verb::get || method == verb::head) {
-    co_return Answer{UserBody{Status::ok, std::move(**user)}, Page::kItem, std::nullopt};
+    co_return Answer{UserBody{Status::ok, std::move(**user), etags_}, Page::kItem, std::nullopt};
   }
-  auto updating = update(*id, method == verb::put ? domain::WriteMode::kReplace : domain::WriteMode::kPatch);
+  // RFC 9110 13.2.2: the precondition before the body is even read, so a
+  // stale tag with an invalid body is a 412. The store checks it again,
+  // atomically with the write; this only answers early.
+  auto demanded = precondition();
+  if (!demanded.admits(**user)) {
+    co_return Answer{failure(StoreError{StoreError::Kind::kPreconditionFailed, {}}), Page::kNone, std::nullopt};
+  }
+  auto updating =
+      update(*id, method == verb::put ? domain::WriteMode::kReplace : domain::WriteMode::kPatch, std::move(demanded));
   auto outcome = co_await std::move(updating);
   co_return Answer{std::move(outcome), Page::kNone, std::nullopt};
 }
 
-asio::awaitable<Outcome> UserHandlers::update(UserId id, domain::WriteMode mode) {
+domain::Precondition UserHandlers::precondition() const {
+  if (!etags_) return domain::Precondition::any_user();
+  const std::string if_match = field_list(request_, bhttp::field::if_match);
+  if (if_match.empty() && request_.find(bhttp::field::if_match) == request_.end()) {
+    return domain::Precondition::any_user();
+  }
+  return write_precondition(parse_entity_tags(if_match));
+}
+
+asio::awaitable<Outcome> UserHandlers::update(UserId id, domain::WriteMode mode, domain::Precondition precondition) {
   auto input = parse_user_body(header_of(request_, bhttp::field::content_type), request_.body());
   if (!input) co_return body_problem(input.error());
   auto outcome = domain::validate(*input, mode, rules_);
@@ -157,9 +178,9 @@ asio::awaitable<Outcome> UserHandlers::update(UserId id, domain::WriteMode mode)
     if (!taken) co_return failure(taken.error());
   }
   if (!outcome.errors.empty()) co_return FieldErrorsBody{std::move(outcome.errors)};
-  auto write = store_.update(id, std::move(outcome.changes));
+  auto write = store_.update(id, std::move(outcome.changes), std::move(precondition));
   auto updated = co_await std::move(write);
-  if (updated) co_return UserBody{Status::ok, std::move(*updated)};
+  if (updated) co_return UserBody{Status::ok, std::move(*updated), etags_};
   if (updated.error().kind == StoreError::Kind::kDniTaken) co_return dni_taken();
   co_return failure(updated.error());
 }

@@ -22,9 +22,10 @@ namespace users::api {
 // their own (a store's exception still reaches UsersApi::handle).
 class UserHandlers {
  public:
+  // `etags`: ETAGS=on (conditional requests on one user, conditional.hpp).
   UserHandlers(storage::UserStore& store, const http::Request& request, FailureSink failures,
-               const domain::ValidationRules& rules)
-      : store_(store), request_(request), failures_(failures), rules_(rules) {}
+               const domain::ValidationRules& rules, bool etags)
+      : store_(store), request_(request), failures_(failures), rules_(rules), etags_(etags) {}
 
   // GET /api/: the links, under the request's origin (api/request_origin.hpp;
   // nullopt: an invalid host).
@@ -47,7 +48,10 @@ class UserHandlers {
 
  private:
   boost::asio::awaitable<Outcome> create_outcome(const domain::UserInput& input);
-  boost::asio::awaitable<Outcome> update(domain::UserId id, domain::WriteMode mode);
+  boost::asio::awaitable<Outcome> update(domain::UserId id, domain::WriteMode mode, domain::Precondition precondition);
+  // What the request's If-Match demands of the user (any user when ETAGS is
+  // off or the field is absent).
+  [[nodiscard]] domain::Precondition precondition() const;
   boost::asio::awaitable<storage::StoreResult<void>> check_dni_taken(const std::string& dni,
                                                                      std::optional<domain::UserId> except,
                                                                      domain::FieldErrors& errors);
@@ -57,6 +61,7 @@ class UserHandlers {
   const http::Request& request_;
   FailureSink failures_;
   const domain::ValidationRules& rules_;
+  bool etags_;
 };
 
 }  // namespace users::api

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "api/browsable_presenter.hpp"
+#include "api/conditional.hpp"
 #include "api/json_presenter.hpp"
 #include "api/json_text.hpp"
 #include "api/negotiation.hpp"
@@ -55,7 +56,7 @@ class Dispatch {
         info_(info),
         listener_(listener),
         failures_{options.metrics, info.request_id},
-        handlers_(store, request, failures_, options.validation) {}
+        handlers_(store, request, failures_, options.validation, options.etags) {}
 
   asio::awaitable<http::Response> respond() {
     Route route = match_route(std::string_view(request_.target()));
@@ -203,7 +204,12 @@ class Dispatch {
           present_html(std::move(answer), BrowsableContext{store_, options_.html_list_limit, allow, failures_});
       co_return co_await std::move(presenting);
     }
-    const JsonContext context{store_, options_.list_page_size, allow, &list_streams_};
+    // Only a read is answered 304 (If-None-Match on a write is not evaluated).
+    const verb method = request_.method();
+    const std::string if_none_match = options_.etags && (method == verb::get || method == verb::head)
+                                          ? field_list(request_, bhttp::field::if_none_match)
+                                          : std::string();
+    const JsonContext context{store_, options_.list_page_size, allow, &list_streams_, if_none_match};
     // (Coroutine frames again: `answer` is moved only in the branch above.)
     co_return present_json(std::move(answer.outcome), context);  // NOLINT(clang-analyzer-cplusplus.Move): moved once
   }

@@ -50,6 +50,8 @@ struct ApiOptions {
   ListFilters list_filters;
   // Rules added to the reference's field validation (DNI_PATTERN).
   domain::ValidationRules validation;
+  // ETAGS=on: ETag, If-None-Match (304) and If-Match (412) on one user.
+  bool etags = false;
 };
 
 class UsersApi {

@@ -188,6 +188,7 @@ boost::json::object describe(const config::Config& config) {
       {"log_queue_lines", config.log_queue.max_lines},
       {"log_queue_bytes", config.log_queue.max_bytes},
       {"sqlite_cache_users", config.sqlite_cache_users},
+      {"etags", config.etags ? "on" : "off"},
       {"max_body_bytes", limits.max_body_bytes},
       {"max_header_bytes", limits.max_header_bytes},
       {"max_connections", limits.max_connections},
@@ -492,6 +493,7 @@ int serve(const config::Config& config) {
   options.pagination = pagination_options(config.pagination);
   options.list_filters = {config.list_filters.dni, config.list_filters.search, config.list_filters.ordering};
   options.validation = std::move(*validation);
+  options.etags = config.etags;
   api::UsersApi api(**store, std::move(options));
 
   http::ServerConfig server_config{config.host, config.port, config.threads, config.limits};

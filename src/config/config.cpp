@@ -194,7 +194,7 @@ Resolved resolve_logging(const RawSettings& raw, Config& config) {
   return {};
 }
 
-// SHUTDOWN_DELAY, SQLITE_SYNCHRONOUS and SQLITE_CACHE_USERS.
+// SHUTDOWN_DELAY, SQLITE_SYNCHRONOUS, SQLITE_CACHE_USERS and ETAGS.
 Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
   if (!raw.shutdown_delay.empty()) {
     if (raw.shutdown_delay == "0") {
@@ -217,6 +217,13 @@ Resolved resolve_lifecycle(const RawSettings& raw, Config& config) {
                                             "a whole number");
     if (!users) return users.error();
     config.sqlite_cache_users = *users;
+  }
+  if (!raw.etags.empty()) {
+    if (raw.etags == "on") {
+      config.etags = true;
+    } else if (raw.etags != "off") {
+      return ConfigError{"ETAGS", fmt::format("\"{}\" is not on or off", raw.etags)};
+    }
   }
   return {};
 }

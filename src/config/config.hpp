@@ -109,6 +109,9 @@ struct Config {
   bool sqlite_synchronous_full = false;
   // Users SQLite keeps in memory for GET of one user (256 bytes each); 0: off.
   std::size_t sqlite_cache_users = 16384;
+  // ETAGS=on: conditional requests on one user (ETag, 304, 412). Off, the
+  // reference's contract: no ETag, If-Match and If-None-Match ignored.
+  bool etags = false;
   http::Limits limits;
   Access access;
   // DNI_PATTERN as written (it compiles: resolve() checked); empty: off.
@@ -142,6 +145,7 @@ struct RawSettings {
   std::string shutdown_delay;
   std::string sqlite_synchronous;
   std::string sqlite_cache_users;
+  std::string etags;
   std::string max_body_bytes;
   std::string max_header_bytes;
   std::string max_connections;

@@ -611,6 +611,9 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
 
   if (!response.stream) {
     message.prepare_payload();
+    // Beast gives a 304 "Content-Length: 0"; RFC 9110 8.6 allows only the
+    // length the 200 would have had, so a 304 goes without one.
+    if (message.result() == bhttp::status::not_modified) message.erase(bhttp::field::content_length);
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
     serialize(message, connection.output);
     // A large answer a client may never read (a page, a document) is held

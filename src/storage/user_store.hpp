@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/entity_tag.hpp"
 #include "domain/user.hpp"
 #include "domain/validation.hpp"
 #include "storage/list_query.hpp"
@@ -20,11 +21,12 @@ namespace users::storage {
 
 struct StoreError {
   enum class Kind {
-    kNotFound,     // no user with that id
-    kDniTaken,     // the unique index refused the dni
-    kBusy,         // back-pressure: too much queued work; try again shortly
-    kUnavailable,  // the database cannot be reached or refused the work
-    kInternal,     // a bug or corruption: nothing the client can fix
+    kNotFound,            // no user with that id
+    kPreconditionFailed,  // the user's current tag is not one the write accepts
+    kDniTaken,            // the unique index refused the dni
+    kBusy,                // back-pressure: too much queued work; try again shortly
+    kUnavailable,         // the database cannot be reached or refused the work
+    kInternal,            // a bug or corruption: nothing the client can fix
   };
 
   Kind kind = Kind::kInternal;
@@ -65,11 +67,17 @@ class UserStore {
 
   virtual boost::asio::awaitable<StoreResult<domain::User>> create(std::string dni, std::string name) = 0;
 
-  // Applies the fields that are set; kNotFound or kDniTaken otherwise.
-  virtual boost::asio::awaitable<StoreResult<domain::User>> update(domain::UserId id, domain::UserChanges changes) = 0;
+  // Applies the fields that are set; kNotFound or kDniTaken otherwise, and
+  // kPreconditionFailed (nothing changed) when the user as it is when the
+  // write runs does not satisfy `precondition`: the check and the write are
+  // one atomic step, so of two writers holding one tag exactly one wins.
+  virtual boost::asio::awaitable<StoreResult<domain::User>> update(domain::UserId id, domain::UserChanges changes,
+                                                                   domain::Precondition precondition) = 0;
 
-  // The user as it was, for the audit trail; kNotFound when there was none.
-  virtual boost::asio::awaitable<StoreResult<domain::User>> remove(domain::UserId id) = 0;
+  // The user as it was, for the audit trail; kNotFound when there was none,
+  // kPreconditionFailed as for update.
+  virtual boost::asio::awaitable<StoreResult<domain::User>> remove(domain::UserId id,
+                                                                   domain::Precondition precondition) = 0;
 
   // A trivial round trip, for readiness.
   virtual boost::asio::awaitable<StoreResult<void>> ping() = 0;

@@ -54,6 +54,19 @@ TEST(Resolve, DefaultsAndOverrides) {
   EXPECT_EQ(resolved->limits.idle_timeout.count(), 500);
 }
 
+TEST(Resolve, EtagsAreOffUnlessTurnedOn) {
+  auto defaults = resolve(RawSettings{});
+  ASSERT_TRUE(defaults);
+  EXPECT_FALSE(defaults->etags);
+  for (const auto& [value, expected] : {std::pair{"on", true}, std::pair{"off", false}}) {
+    RawSettings raw;
+    raw.etags = value;
+    auto resolved = resolve(raw);
+    ASSERT_TRUE(resolved) << value;
+    EXPECT_EQ(resolved->etags, expected) << value;
+  }
+}
+
 TEST(Resolve, NamesTheVariableThatIsWrong) {
   const struct {
     std::string RawSettings::*field;
@@ -68,6 +81,8 @@ TEST(Resolve, NamesTheVariableThatIsWrong) {
       {&RawSettings::max_body_bytes, "-1", "MAX_BODY_BYTES"},
       {&RawSettings::request_timeout, "0", "REQUEST_TIMEOUT"},
       {&RawSettings::sqlite_synchronous, "off", "SQLITE_SYNCHRONOUS"},
+      {&RawSettings::etags, "yes", "ETAGS"},
+      {&RawSettings::etags, "ON", "ETAGS"},
       {&RawSettings::ops_port, "70000", "OPS_PORT"},
       {&RawSettings::ops_port, "8000", "OPS_PORT"},  // PORT's default: one listener cannot be both
       {&RawSettings::ops_max_connections, "0", "OPS_MAX_CONNECTIONS"},

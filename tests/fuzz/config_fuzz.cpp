@@ -48,6 +48,7 @@ constexpr std::pair<std::string_view, std::string RawSettings::*> kSettings[] = 
     {"SHUTDOWN_DELAY", &RawSettings::shutdown_delay},
     {"SQLITE_SYNCHRONOUS", &RawSettings::sqlite_synchronous},
     {"SQLITE_CACHE_USERS", &RawSettings::sqlite_cache_users},
+    {"ETAGS", &RawSettings::etags},
     {"MAX_BODY_BYTES", &RawSettings::max_body_bytes},
     {"MAX_HEADER_BYTES", &RawSettings::max_header_bytes},
     {"MAX_CONNECTIONS", &RawSettings::max_connections},

@@ -12,7 +12,8 @@
 // request with an Authorization header goes to a second UsersApi on the same
 // store in AUTH_MODE=token (tokens "fuzz-read-token", users:read, and
 // "fuzz-write-token", both scopes), so credentials, scopes and 401/403 are
-// on the path too; the others to the open API (AUTH_MODE=none).
+// on the path too, and ETAGS=on (conditional requests); the others to the
+// open API (AUTH_MODE=none, ETAGS=off).
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -81,6 +82,7 @@ class World {
     authenticator_ = std::move(*made);
     guarded_options_ = options_;
     guarded_options_.access.authenticator = authenticator_.get();
+    guarded_options_.etags = true;  // ETAGS=on: If-Match and If-None-Match on the path too
     reset();
   }
   World(const World&) = delete;

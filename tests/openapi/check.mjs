@@ -1,6 +1,6 @@
 // Holds src/api/openapi.json and the running server to each other.
 //
-//   node tests/openapi/check.mjs --base http://127.0.0.1:PORT --root /path/to/repo
+//   node tests/openapi/check.mjs --base http://127.0.0.1:PORT --etags-base http://127.0.0.1:PORT2 --root /path/to/repo
 //
 // (tests/openapi/check.sh installs the packages and starts the server.)
 //
@@ -27,6 +27,11 @@
 //    and 429 (Retry-After) with schemas that accept DRF's and simplejwt's
 //    exact bodies; the open operations declare no security, 401 or 403. A
 //    self-test breaks each of these and requires it to be caught.
+// 6. Conditional requests (issue 16), against a second server with
+//    ETAGS=on (--etags-base): the item's GET and HEAD document If-None-Match
+//    and 304, PUT, PATCH and DELETE If-Match and 412; the real ETag, 304 and
+//    412 answers are the documented ones (ETag header schema, no body on
+//    304, the 412 body against its schema).
 //
 // Prints PASS/FAIL lines and "openapi: N passed, M failed"; exits 1 on failure.
 
@@ -36,9 +41,11 @@ import { parseArgs } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import Ajv2020 from 'ajv/dist/2020.js';
 
-const { values: args } = parseArgs({ options: { base: { type: 'string' }, root: { type: 'string' } } });
-if (!args.base || !args.root) {
-  console.error('usage: check.mjs --base http://127.0.0.1:PORT --root REPO');
+const { values: args } = parseArgs({
+  options: { base: { type: 'string' }, 'etags-base': { type: 'string' }, root: { type: 'string' } },
+});
+if (!args.base || !args.root || !args['etags-base']) {
+  console.error('usage: check.mjs --base http://127.0.0.1:PORT --etags-base http://127.0.0.1:PORT --root REPO');
   process.exit(2);
 }
 const base = args.base.replace(/\/$/, '');
@@ -65,13 +72,13 @@ function finish() {
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-async function call(method, urlPath, { json, headers = {} } = {}) {
+async function call(method, urlPath, { json, headers = {}, at = base } = {}) {
   const init = { method, headers: { ...headers }, redirect: 'manual', signal: AbortSignal.timeout(5000) };
   if (json !== undefined) {
     init.body = JSON.stringify(json);
     init.headers['Content-Type'] = 'application/json';
   }
-  const response = await fetch(base + urlPath, init);
+  const response = await fetch(at + urlPath, init);
   const body = Buffer.from(await response.arrayBuffer());
   return { status: response.status, headers: response.headers, body };
 }
@@ -479,6 +486,73 @@ for (const [urlPath, expected] of [
   const ok =
     r.status === expected && (expected !== 301 || (location === `${urlPath}/` && docPaths.includes(location)));
   check(ok, `GET ${urlPath} (not a route) -> ${expected}${expected === 301 ? ` to the documented ${urlPath}/` : ''} (got ${r.status}${location ? ` ${location}` : ''})`);
+}
+
+
+// --- 6. conditional requests (ETAGS=on) ------------------------------------------------------------------------
+{
+  const at = args['etags-base'].replace(/\/$/, '');
+  const itemPath = '/api/users/{id}/';
+  const itemOps = derefPaths[itemPath];
+  const headerParams = (op) => (op.parameters || []).filter((q) => q.in === 'header').map((q) => q.name);
+  for (const [method, field, status] of [
+    ['get', 'If-None-Match', '304'],
+    ['head', 'If-None-Match', '304'],
+    ['put', 'If-Match', '412'],
+    ['patch', 'If-Match', '412'],
+    ['delete', 'If-Match', '412'],
+  ]) {
+    const op = itemOps[method];
+    check(headerParams(op).includes(field), `${method.toUpperCase()} ${itemPath} documents the ${field} header`);
+    check(op.responses[status] !== undefined, `${method.toUpperCase()} ${itemPath} documents ${status}`);
+  }
+  const created = await call('POST', '/api/users/', { json: { dni: fresh(), name: 'Tagged' }, at });
+  const id = JSON.parse(created.body.toString()).id;
+  const urlPath = `/api/users/${id}/`;
+  const tagHeader = (op, status) => op.responses[status]?.headers?.ETag;
+  const tagMatches = (op, status, value) => {
+    const documented = tagHeader(op, status);
+    return documented !== undefined && value !== null && ajv.compile(documented.schema)(value);
+  };
+  const got = await call('GET', urlPath, { at });
+  const tag = got.headers.get('etag');
+  check(got.status === 200 && tagMatches(itemOps.get, '200', tag), `GET ${urlPath}: 200 with the documented ETag (${tag})`);
+  const plain = await call('GET', urlPath);
+  check(plain.headers.get('etag') === null, `GET of a user without ETAGS: no ETag (got ${plain.headers.get('etag')})`);
+  for (const method of ['GET', 'HEAD']) {
+    const r = await call(method, urlPath, { at, headers: { 'If-None-Match': tag } });
+    const op = itemOps[method.toLowerCase()];
+    check(
+      r.status === 304 && r.body.length === 0 && r.headers.get('content-length') === null && tagMatches(op, '304', r.headers.get('etag')),
+      `${method} ${urlPath} with If-None-Match: its ETag -> the documented 304, no body, no Content-Length (got ${r.status}, ${r.body.length} bytes)`,
+    );
+  }
+  for (const [method, json] of [
+    ['PUT', { dni: fresh(), name: 'Replaced' }],
+    ['PATCH', { name: 'Patched' }],
+    ['DELETE', undefined],
+  ]) {
+    const op = itemOps[method.toLowerCase()];
+    const stale = await call(method, urlPath, { at, json, headers: { 'If-Match': '"0123456789abcdef0123456789abcdef"' } });
+    const schema = op.responses['412']?.content?.['application/json']?.schema;
+    let body = null;
+    try {
+      body = JSON.parse(stale.body.toString());
+    } catch {
+      body = null;
+    }
+    check(
+      stale.status === 412 && schema !== undefined && ajv.compile(schema)(body) && body.detail === 'Precondition failed.',
+      `${method} ${urlPath} with a stale If-Match -> the documented 412 (got ${stale.status} ${stale.body})`,
+    );
+    const current = (await call('GET', urlPath, { at })).headers.get('etag');
+    const r = await call(method, urlPath, { at, json, headers: { 'If-Match': current } });
+    if (method === 'DELETE') {
+      check(r.status === 204, `DELETE ${urlPath} with its ETag -> 204 (got ${r.status})`);
+    } else {
+      check(r.status === 200 && tagMatches(op, '200', r.headers.get('etag')), `${method} ${urlPath} with its ETag -> 200 with the documented ETag (got ${r.status})`);
+    }
+  }
 }
 
 finish();

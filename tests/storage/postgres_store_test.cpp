@@ -95,7 +95,7 @@ TEST_F(PostgresStoreTest, NulNeverReachesPostgres) {
   domain::UserChanges changes;
   changes.name = with_nul;
   ASSERT_TRUE(run(store_->create("1", "x")));
-  auto updated = run(store_->update(1, changes));
+  auto updated = run(store_->update(1, changes, domain::Precondition::any_user()));
   ASSERT_FALSE(updated);
   EXPECT_EQ(updated.error().kind, Kind::kInternal);
   PgConnection check(db_.url());

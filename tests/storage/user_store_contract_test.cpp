@@ -134,12 +134,12 @@ TYPED_TEST_P(UserStoreContract, CreatesFindsUpdatesAndRemoves) {
 
   domain::UserChanges changes;
   changes.name = "Bea";
-  auto updated = this->run(store.update(created->id, changes));
+  auto updated = this->run(store.update(created->id, changes, domain::Precondition::any_user()));
   ASSERT_TRUE(updated) << updated.error().detail;
   EXPECT_EQ(updated->dni, "123");
   EXPECT_EQ(updated->name, "Bea");
 
-  auto removed = this->run(store.remove(created->id));
+  auto removed = this->run(store.remove(created->id, domain::Precondition::any_user()));
   ASSERT_TRUE(removed) << removed.error().detail;
   EXPECT_EQ(removed->id, created->id);
   EXPECT_EQ(removed->dni, "123");
@@ -147,10 +147,10 @@ TYPED_TEST_P(UserStoreContract, CreatesFindsUpdatesAndRemoves) {
   auto gone = this->run(store.find(created->id));
   ASSERT_TRUE(gone);
   EXPECT_FALSE(gone->has_value());
-  auto again = this->run(store.remove(created->id));
+  auto again = this->run(store.remove(created->id, domain::Precondition::any_user()));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().kind, Kind::kNotFound);
-  auto missing = this->run(store.update(created->id, changes));
+  auto missing = this->run(store.update(created->id, changes, domain::Precondition::any_user()));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().kind, Kind::kNotFound);
 }
@@ -166,7 +166,7 @@ TYPED_TEST_P(UserStoreContract, UniqueIndexRefusesADuplicateDni) {
   ASSERT_TRUE(other);
   domain::UserChanges changes;
   changes.dni = "123";
-  auto taken = this->run(store.update(other->id, changes));
+  auto taken = this->run(store.update(other->id, changes, domain::Precondition::any_user()));
   ASSERT_FALSE(taken);
   EXPECT_EQ(taken.error().kind, Kind::kDniTaken);
 }
@@ -175,7 +175,7 @@ TYPED_TEST_P(UserStoreContract, IdsAreNeverReused) {
   auto& store = *this->store_;
   auto first = this->run(store.create("1", "a"));
   ASSERT_TRUE(first);
-  ASSERT_TRUE(this->run(store.remove(first->id)));
+  ASSERT_TRUE(this->run(store.remove(first->id, domain::Precondition::any_user())));
   auto second = this->run(store.create("2", "b"));
   ASSERT_TRUE(second);
   EXPECT_GT(second->id, first->id);
@@ -221,7 +221,7 @@ TYPED_TEST_P(UserStoreContract, ListsPagesInIdOrder) {
 TYPED_TEST_P(UserStoreContract, PagesAreAscendingAndIdsAreNeverReused) {
   auto& store = *this->store_;
   for (const char* dni : {"1", "2", "3", "4", "5"}) ASSERT_TRUE(this->run(store.create(dni, "x")));
-  ASSERT_TRUE(this->run(store.remove(3)));
+  ASSERT_TRUE(this->run(store.remove(3, domain::Precondition::any_user())));
   auto first = this->run(store.list_page(kEveryUser, first_n(2), {}));
   ASSERT_TRUE(first);
   ASSERT_EQ(first->size(), 2U);
@@ -234,7 +234,7 @@ TYPED_TEST_P(UserStoreContract, PagesAreAscendingAndIdsAreNeverReused) {
   EXPECT_EQ((*rest)[1].id, 5);
   EXPECT_EQ((*rest)[1].dni, "5");
 
-  ASSERT_TRUE(this->run(store.remove(5)));
+  ASSERT_TRUE(this->run(store.remove(5, domain::Precondition::any_user())));
   auto next = this->run(store.create("6", "y"));
   ASSERT_TRUE(next);
   EXPECT_EQ(next->id, 6);  // not 5 again
@@ -316,10 +316,55 @@ TYPED_TEST_P(UserStoreContract, OrdersAndWindowsByKeysetOrOffset) {
   EXPECT_EQ(ids_of(*this->run(store.list_page(by_id_desc, first_n(3), {}))), (std::vector<domain::UserId>{5, 4, 3}));
 }
 
+// The tag each backend checks is domain::entity_tag (PostgreSQL computes it
+// in SQL): a write holding the user's current tag goes through, whatever
+// characters the user has; one holding another tag changes nothing.
+TYPED_TEST_P(UserStoreContract, AWriteWithAPreconditionChecksTheCurrentTag) {
+  auto& store = *this->store_;
+  auto created = this->run(store.create("\xC3\x91-12\xC3\xA9", "Zo\xC3\xAB \xE6\x9D\xB1 \xF0\x9F\x98\x80"));
+  ASSERT_TRUE(created) << created.error().detail;
+  const auto tag = domain::entity_tag(*created);
+  EXPECT_EQ(tag.size(), 32U);
+
+  domain::UserChanges changes;
+  changes.name = "Bea";
+  auto stale = this->run(
+      store.update(created->id, changes, domain::Precondition::one_of({"0123456789abcdef0123456789abcdef", "x"})));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().kind, Kind::kPreconditionFailed);
+  auto none = this->run(store.update(created->id, changes, domain::Precondition::one_of({})));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().kind, Kind::kPreconditionFailed);
+  auto unchanged = this->run(store.find(created->id));
+  ASSERT_TRUE(unchanged && unchanged->has_value());
+  EXPECT_EQ(**unchanged, *created);
+
+  auto updated = this->run(store.update(created->id, changes, domain::Precondition::one_of({"ab", tag})));
+  ASSERT_TRUE(updated) << updated.error().detail;
+  EXPECT_EQ(updated->name, "Bea");
+  auto again = this->run(store.update(created->id, changes, domain::Precondition::one_of({tag})));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, Kind::kPreconditionFailed);
+
+  auto kept = this->run(store.remove(created->id, domain::Precondition::one_of({tag})));
+  ASSERT_FALSE(kept);
+  EXPECT_EQ(kept.error().kind, Kind::kPreconditionFailed);
+  auto removed = this->run(store.remove(created->id, domain::Precondition::one_of({domain::entity_tag(*updated)})));
+  ASSERT_TRUE(removed) << removed.error().detail;
+  EXPECT_EQ(*removed, *updated);
+  auto missing = this->run(store.remove(created->id, domain::Precondition::one_of({tag})));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, Kind::kNotFound);
+  auto missing_update = this->run(store.update(created->id, changes, domain::Precondition::one_of({tag})));
+  ASSERT_FALSE(missing_update);
+  EXPECT_EQ(missing_update.error().kind, Kind::kNotFound);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(UserStoreContract, CreatesFindsUpdatesAndRemoves, UniqueIndexRefusesADuplicateDni,
                             IdsAreNeverReused, DniExistsCanExcludeOneUser, DniComparisonIsExactAndCaseSensitive,
                             ListsPagesInIdOrder, PagesAreAscendingAndIdsAreNeverReused,
-                            FiltersByExactDniAndBySearchTerms, OrdersAndWindowsByKeysetOrOffset);
+                            FiltersByExactDniAndBySearchTerms, OrdersAndWindowsByKeysetOrOffset,
+                            AWriteWithAPreconditionChecksTheCurrentTag);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, UserStoreContract, SqliteBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, UserStoreContract, PostgresBackend);
 

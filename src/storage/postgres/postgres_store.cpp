@@ -48,6 +48,31 @@ std::string connection_setup(std::chrono::milliseconds statement_timeout) {
   return sql;
 }
 
+// The accepted tags as a text[] literal. Only tags that could be one of ours
+// (lowercase hex) are kept: nothing else can match, and nothing a client
+// sent needs quoting inside the literal.
+std::string tag_array(const domain::Precondition& precondition) {
+  std::string literal = "{";
+  for (const auto& tag : precondition.tags()) {
+    if (tag.empty() ||
+        !std::all_of(tag.begin(), tag.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+      continue;
+    }
+    if (literal.size() > 1) literal += ',';
+    literal += tag;
+  }
+  literal += '}';
+  return literal;
+}
+
+// The answer of kUpdateUserIf or kDeleteUserIf: no row, no user; a row whose
+// last column is false, a user the precondition refused.
+StoreResult<User> conditional_write(const PGresult* result) {
+  if (PQntuples(result) == 0) return StoreError{Kind::kNotFound, {}};
+  if (text_at(result, 0, 3) != "t") return StoreError{Kind::kPreconditionFailed, {}};
+  return user_at(result, 0);
+}
+
 // Start-up retries: 100 ms, doubling to 5 s.
 constexpr std::chrono::milliseconds kFirstStartupRetry{100};
 constexpr std::chrono::milliseconds kMaxStartupRetry{5000};
@@ -170,9 +195,18 @@ class Store final : public PostgresStore {
     co_return User{*id, std::move(dni), std::move(name)};
   }
 
-  asio::awaitable<StoreResult<User>> update(UserId id, UserChanges changes) override {
+  asio::awaitable<StoreResult<User>> update(UserId id, UserChanges changes,
+                                            domain::Precondition precondition) override {
     if ((changes.dni && has_nul(*changes.dni)) || (changes.name && has_nul(*changes.name))) co_return nul_error();
     const IntText id_text(id);
+    if (!precondition.is_any()) {
+      const std::string tags = tag_array(precondition);
+      const std::array params{id_text.c_str(), changes.dni ? changes.dni->c_str() : nullptr,
+                              changes.name ? changes.name->c_str() : nullptr, tags.c_str()};
+      auto result = co_await run(kUpdateUserIf, params);
+      if (!result) co_return result.error();
+      co_return conditional_write(result->get());
+    }
     const std::array params{id_text.c_str(), changes.dni ? changes.dni->c_str() : nullptr,
                             changes.name ? changes.name->c_str() : nullptr};
     auto result = co_await run(kUpdateUser, params);
@@ -181,8 +215,15 @@ class Store final : public PostgresStore {
     co_return user_at(result->get(), 0);
   }
 
-  asio::awaitable<StoreResult<User>> remove(UserId id) override {
+  asio::awaitable<StoreResult<User>> remove(UserId id, domain::Precondition precondition) override {
     const IntText id_text(id);
+    if (!precondition.is_any()) {
+      const std::string tags = tag_array(precondition);
+      const std::array params{id_text.c_str(), tags.c_str()};
+      auto result = co_await run(kDeleteUserIf, params);
+      if (!result) co_return result.error();
+      co_return conditional_write(result->get());
+    }
     const std::array params{id_text.c_str()};
     auto result = co_await run(kDeleteUser, params);
     if (!result) co_return result.error();

@@ -31,8 +31,35 @@ inline constexpr Prepared kUpdateUser{
     "UPDATE api_user SET dni = coalesce($2, dni), name = coalesce($3, name) WHERE id = $1 RETURNING id, dni, name"};
 inline constexpr Prepared kDeleteUser{"users_api_delete", "bigint",
                                       "DELETE FROM api_user WHERE id = $1 RETURNING id, dni, name"};
+// A write with If-Match: the tag condition sits in the UPDATE's (DELETE's)
+// own WHERE, so the check and the write are one atomic step. Under READ
+// COMMITTED, a writer that waited for another's row lock evaluates the WHERE
+// again on the row that one committed (PostgreSQL's EvalPlanQual): of two
+// writers holding one tag, the second finds the tag changed and writes
+// nothing. The tag is domain::entity_tag computed in SQL (the same bytes: id
+// as 8 bytes big-endian, then dni and name each after its byte length as 4
+// bytes big-endian, SHA-256, the first 16 bytes in hex); the storage
+// contract tests check that the two agree. The last column says whether the
+// write happened; a row with false is a user that exists but did not match
+// (412), no row a user that does not exist (404).
+inline constexpr Prepared kUpdateUserIf{
+    "users_api_update_if", "bigint, varchar, varchar, text[]",
+    "WITH written AS (UPDATE api_user SET dni = coalesce($2, dni), name = coalesce($3, name) WHERE id = $1 AND "
+    "encode(substr(sha256(int8send(id) || int4send(octet_length(convert_to(dni, 'UTF8'))) || convert_to(dni, 'UTF8') "
+    "|| int4send(octet_length(convert_to(name, 'UTF8'))) || convert_to(name, 'UTF8')), 1, 16), 'hex') = ANY($4) "
+    "RETURNING id, dni, name) "
+    "SELECT id, dni, name, true FROM written UNION ALL "
+    "SELECT id, dni, name, false FROM api_user WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM written)"};
+inline constexpr Prepared kDeleteUserIf{
+    "users_api_delete_if", "bigint, text[]",
+    "WITH written AS (DELETE FROM api_user WHERE id = $1 AND "
+    "encode(substr(sha256(int8send(id) || int4send(octet_length(convert_to(dni, 'UTF8'))) || convert_to(dni, 'UTF8') "
+    "|| int4send(octet_length(convert_to(name, 'UTF8'))) || convert_to(name, 'UTF8')), 1, 16), 'hex') = ANY($2) "
+    "RETURNING id, dni, name) "
+    "SELECT id, dni, name, true FROM written UNION ALL "
+    "SELECT id, dni, name, false FROM api_user WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM written)"};
 inline constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
-inline constexpr std::array kStatements{kFindUser,   kDniExists,  kListFirst,  kListAfter,
-                                        kInsertUser, kUpdateUser, kDeleteUser, kPing};
+inline constexpr std::array kStatements{kFindUser,   kDniExists,  kListFirst,    kListAfter,    kInsertUser,
+                                        kUpdateUser, kDeleteUser, kUpdateUserIf, kDeleteUserIf, kPing};
 
 }  // namespace users::storage::postgres

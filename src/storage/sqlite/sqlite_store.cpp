@@ -38,6 +38,9 @@ constexpr std::string_view kInsertUser = "INSERT INTO api_user (dni, name) VALUE
 constexpr std::string_view kUpdateUser =
     "UPDATE api_user SET dni = coalesce(?2, dni), name = coalesce(?3, name) WHERE id = ?1 RETURNING id, dni, name";
 constexpr std::string_view kDeleteUser = "DELETE FROM api_user WHERE id = ?1 RETURNING id, dni, name";
+// The row a write with a precondition checks, read by the writer inside the
+// write's own transaction (BEGIN IMMEDIATE holds the write lock).
+constexpr std::string_view kCurrentUser = "SELECT id, dni, name FROM api_user WHERE id = ?1";
 constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
 constexpr std::string_view kCommit = "COMMIT";
 constexpr std::string_view kRollback = "ROLLBACK";
@@ -101,6 +104,7 @@ struct Writer {
   Statement insert;
   Statement update;
   Statement remove;
+  Statement current;
   Statement begin;
   Statement commit;
   Statement rollback;
@@ -114,7 +118,7 @@ struct Writer {
         !sync) {
       return sync.error();
     }
-    Writer writer{std::move(*db), {}, {}, {}, {}, {}, {}, {}};
+    Writer writer{std::move(*db), {}, {}, {}, {}, {}, {}, {}, {}};
     auto prepare = [&writer](std::string_view sql, Statement& out) -> SqliteResult<void> {
       auto statement = writer.db.prepare(sql);
       if (!statement) return statement.error();
@@ -123,8 +127,9 @@ struct Writer {
     };
     for (const auto& [sql, out] :
          {std::pair{kInsertUser, &writer.insert}, std::pair{kUpdateUser, &writer.update},
-          std::pair{kDeleteUser, &writer.remove}, std::pair{kBegin, &writer.begin}, std::pair{kCommit, &writer.commit},
-          std::pair{kRollback, &writer.rollback}, std::pair{kDataVersion, &writer.data_version}}) {
+          std::pair{kDeleteUser, &writer.remove}, std::pair{kCurrentUser, &writer.current},
+          std::pair{kBegin, &writer.begin}, std::pair{kCommit, &writer.commit}, std::pair{kRollback, &writer.rollback},
+          std::pair{kDataVersion, &writer.data_version}}) {
       if (auto prepared = prepare(sql, *out); !prepared) return prepared.error();
     }
     return writer;
@@ -187,19 +192,22 @@ class SqliteStore final : public UserStore {
     co_return co_await std::move(queued);
   }
 
-  asio::awaitable<StoreResult<User>> update(UserId id, UserChanges changes) override {
+  asio::awaitable<StoreResult<User>> update(UserId id, UserChanges changes,
+                                            domain::Precondition precondition) override {
     WriteJob job;
     job.op = WriteJob::Op::kUpdate;
     job.id = id;
     job.values = std::move(changes);
+    job.precondition = std::move(precondition);
     auto queued = submit(std::move(job));
     co_return co_await std::move(queued);
   }
 
-  asio::awaitable<StoreResult<User>> remove(UserId id) override {
+  asio::awaitable<StoreResult<User>> remove(UserId id, domain::Precondition precondition) override {
     WriteJob job;
     job.op = WriteJob::Op::kRemove;
     job.id = id;
+    job.precondition = std::move(precondition);
     auto queued = submit(std::move(job));
     co_return co_await std::move(queued);
   }
@@ -219,6 +227,7 @@ class SqliteStore final : public UserStore {
     Op op = Op::kCreate;
     UserId id = 0;
     UserChanges values;
+    domain::Precondition precondition = domain::Precondition::any_user();
     Completion<StoreResult<User>> done;
     // The requester's executor, holding its io_context open until the result
     // has been delivered.
@@ -413,7 +422,26 @@ class SqliteStore final : public UserStore {
     }
   }
 
+  // A write's precondition against the row as it is now, on the writer's
+  // connection inside the batch's transaction: no other write can come
+  // between this read and the write (one writer thread, BEGIN IMMEDIATE).
+  // The cache is not consulted: the row is what counts.
+  StoreResult<void> check(const WriteJob& job) {
+    if (job.precondition.is_any()) return {};
+    Statement::Run run(writer_.current);
+    run.bind(1, job.id);
+    auto row = run.step();
+    if (!row) return row.error().to_store_error();
+    if (!*row) return StoreError{StoreError::Kind::kNotFound, {}};
+    const User current{run.column_int64(0), std::string(run.column_text(1)), std::string(run.column_text(2))};
+    if (!job.precondition.admits(current)) return StoreError{StoreError::Kind::kPreconditionFailed, {}};
+    return {};
+  }
+
   StoreResult<User> apply(const WriteJob& job) {
+    if (job.op != WriteJob::Op::kCreate) {
+      if (auto admitted = check(job); !admitted) return admitted.error();
+    }
     switch (job.op) {
       case WriteJob::Op::kCreate: {
         Statement::Run run(writer_.insert);
