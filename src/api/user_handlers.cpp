@@ -4,8 +4,8 @@
 #include <boost/beast/http/field.hpp>
 #include <vector>
 
-#include "api/list_request.hpp"
 #include "api/conditional.hpp"
+#include "api/list_request.hpp"
 #include "api/messages.hpp"
 #include "api/request_body.hpp"
 #include "domain/messages.hpp"

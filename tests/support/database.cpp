@@ -72,9 +72,10 @@ void insert_users(const TestServer& server, int count) {
     return;
   }
   PgConnection connection(url);
-  connection.exec("INSERT INTO api_user (dni, name) SELECT format('%s', lpad((x + (SELECT count(*) FROM api_user))::text, 9, "
-                  "'0')) || 'X', 'User number ' || x FROM generate_series(1, " +
-                  std::to_string(count) + ") AS x");
+  connection.exec(
+      "INSERT INTO api_user (dni, name) SELECT format('%s', lpad((x + (SELECT count(*) FROM api_user))::text, 9, "
+      "'0')) || 'X', 'User number ' || x FROM generate_series(1, " +
+      std::to_string(count) + ") AS x");
 }
 
 }  // namespace users::testing
