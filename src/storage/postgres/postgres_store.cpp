@@ -238,13 +238,18 @@ class Store final : public PostgresStore {
   }
 
  private:
-  // Runs one prepared statement on a connection of the calling thread.
-  asio::awaitable<StoreResult<ResultHandle>> run(const Prepared& statement, std::span<const char* const> params) {
+  // A connection of the calling thread's pool, once the store is ready.
+  asio::awaitable<StoreResult<ConnectionPool::Lease>> lease_connection() {
     if (!ready()) co_return not_ready();
     const auto executor = co_await asio::this_coro::executor;
     auto state = this_thread_state(executor);
     if (!state) co_return state.error();
-    auto lease = co_await (*state)->pool.acquire();
+    co_return co_await (*state)->pool.acquire();
+  }
+
+  // Runs one prepared statement on a connection of the calling thread.
+  asio::awaitable<StoreResult<ResultHandle>> run(const Prepared& statement, std::span<const char* const> params) {
+    auto lease = co_await lease_connection();
     if (!lease) co_return lease.error();
     auto result = co_await lease->connection().execute_prepared(statement.name, params);
     if (!result) co_return result.error().to_store_error();
@@ -298,11 +303,7 @@ class Store final : public PostgresStore {
     std::vector<const char*> params;
     params.reserve(texts.size());
     for (const auto& text : texts) params.push_back(text.c_str());
-    if (!ready()) co_return not_ready();
-    const auto executor = co_await asio::this_coro::executor;
-    auto state = this_thread_state(executor);
-    if (!state) co_return state.error();
-    auto lease = co_await (*state)->pool.acquire();
+    auto lease = co_await lease_connection();
     if (!lease) co_return lease.error();
     auto result = co_await lease->connection().execute_params(sql.text.c_str(), params);
     if (!result) co_return result.error().to_store_error();
