@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/list_cache.hpp"
 #include "api/list_streams.hpp"
 #include "api/outcome.hpp"
 #include "http/server.hpp"
@@ -20,6 +21,7 @@ struct JsonContext {
   std::string_view allow;            // the route's Allow header; empty for none
   ListStreams* streams = nullptr;    // where a list too long to send whole takes its place; null: no cap
   std::string_view if_none_match{};  // of a GET or HEAD, every line joined; empty: none
+  ListCache* list_cache = nullptr;   // where a whole list's JSON is kept (UserListBody::cache_as)
 };
 
 http::Response present_json(Outcome outcome, const JsonContext& context);
@@ -30,8 +32,13 @@ void add_problem_headers(const Problem& problem, http::Message& message);
 // The JSON body of an outcome that has one (empty otherwise).
 std::string json_body(const Outcome& outcome);
 
-// X-Frame-Options and the rest of Django's security middleware.
-void add_security_headers(http::Message& message);
+// X-Frame-Options and the rest of Django's security middleware, on every
+// answer the presenters make, as fixed lines (http::Response::fixed_headers).
+inline constexpr std::string_view kSecurityHeaderLines =
+    "X-Frame-Options: DENY\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: same-origin\r\n"
+    "Cross-Origin-Opener-Policy: same-origin\r\n";
 
 // The Content-Security-Policy of every HTML page (the browsable pages and
 // Swagger UI). Their scripts and styles are files under /api/docs/, so nothing

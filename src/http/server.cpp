@@ -99,6 +99,11 @@ Message busy_message(std::string_view detail) {
   return message;
 }
 
+// An answer to a request: its fields, the presenter's fixed lines, the Date.
+void serialize_answer(const Response& response, std::string& out) {
+  serialize(response.message, out, {response.fixed_headers, date_header_line()});
+}
+
 // The peer's address as one client: an IPv4 client of a dual-stack socket
 // arrives IPv4-mapped.
 asio::ip::address client_of(const tcp::socket& socket) {
@@ -615,7 +620,7 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
     // length the 200 would have had, so a 304 goes without one.
     if (message.result() == bhttp::status::not_modified) message.erase(bhttp::field::content_length);
     if (head_only) message.body().clear();  // Content-Length still tells the GET size
-    serialize(message, connection.output);
+    serialize_answer(response, connection.output);
     // A large answer a client may never read (a page, a document) is held
     // until it is written: charged first, and past the budget a 503 instead.
     if (connection.output.size() > kUnchargedResponseBytes &&
@@ -626,7 +631,8 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
       message.keep_alive(keep_alive);
       message.set("X-Request-ID", in_flight.request_id);
       response.route = kOverloadedRoute;
-      serialize(message, connection.output);
+      response.fixed_headers = {};
+      serialize_answer(response, connection.output);
     }
     report(in_flight, response, message.body().size());
     auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(connection.output), kAwaitable);
@@ -636,9 +642,10 @@ asio::awaitable<bool> Server::Impl::send(Connection& connection, Response& respo
 
   message.chunked(true);
   message.body().clear();
-  bhttp::response_serializer<bhttp::string_body> serializer(message);
+  serialize_answer(response, connection.output);
   if (head_only) report(in_flight, response, 0);
-  auto [header_ec, header_bytes] = co_await bhttp::async_write_header(connection.stream, serializer, kAwaitable);
+  auto [header_ec, header_bytes] =
+      co_await asio::async_write(connection.stream, asio::buffer(connection.output), kAwaitable);
   if (header_ec) {
     in_flight.timed_out = header_ec == beast::error::timeout;
     co_return false;

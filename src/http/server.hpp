@@ -47,6 +47,10 @@ class BodyStream {
 
 struct Response {
   Message message;
+  // Header lines that are the same on every answer of their kind (each
+  // "Name: value\r\n"): static text the presenter chooses, sent after the
+  // message's fields without being fields, so that they cost no allocation.
+  std::string_view fixed_headers;
   // When set, the body comes from here and message.body() is not sent.
   std::unique_ptr<BodyStream> stream;
   // A fixed label for logs and metrics (a route template, never the raw path).

@@ -1,13 +1,17 @@
 #include "http/wire.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <cctype>
-#include <iterator>
+#include <charconv>
+#include <chrono>
+#include <ctime>
 #include <random>
 
 namespace users::http {
@@ -96,7 +100,11 @@ bool is_sane_request_id(std::string_view id) {
 
 std::string new_request_id() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
-  return fmt::format("{:016x}", generator());
+  constexpr std::string_view kHexDigits = "0123456789abcdef";
+  std::string id(16, '0');
+  auto bits = generator();
+  for (auto digit = id.rbegin(); digit != id.rend(); ++digit, bits >>= 4U) *digit = kHexDigits[bits & 0xFU];
+  return id;
 }
 
 std::string_view address_of_peer(std::string_view peer) {
@@ -117,10 +125,13 @@ std::string peer_of(const tcp::socket& socket) {
 // message is still built and validated by Beast (fields, Content-Length,
 // Connection); this writes it out in one pass into one reusable buffer, so the
 // socket gets a single plain buffer.
-void serialize(const Message& message, std::string& out) {
+void serialize(const Message& message, std::string& out, std::initializer_list<std::string_view> extra_header_lines) {
   out.clear();
   out += message.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  fmt::format_to(std::back_inserter(out), "{} ", message.result_int());
+  std::array<char, 8> code{};
+  const auto written = std::to_chars(code.data(), code.data() + code.size(), message.result_int());
+  out.append(code.data(), written.ptr);
+  out += ' ';
   out += message.reason();
   out += "\r\n";
   for (const auto& field : message) {
@@ -129,8 +140,22 @@ void serialize(const Message& message, std::string& out) {
     out += field.value();
     out += "\r\n";
   }
+  for (const auto lines : extra_header_lines) out += lines;
   out += "\r\n";
   out += message.body();
+}
+
+std::string_view date_header_line() {
+  thread_local std::time_t formatted_second = -1;
+  thread_local std::string line;
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != formatted_second) {
+    formatted_second = now;
+    // IMF-fixdate (RFC 9110 5.6.7) has English day and month names whatever
+    // the locale; fmt's chrono formatting uses the C locale unless told not to.
+    line = fmt::format("Date: {:%a, %d %b %Y %H:%M:%S} GMT\r\n", fmt::gmtime(now));
+  }
+  return line;
 }
 
 }  // namespace users::http

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/system/error_code.hpp>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,7 +49,14 @@ std::string peer_of(const boost::asio::ip::tcp::socket& socket);
 // The address part of what peer_of returns ("::1:5000" -> "::1").
 std::string_view address_of_peer(std::string_view peer);
 
-// `message` as HTTP/1.x bytes, into `out` (cleared first).
-void serialize(const Message& message, std::string& out);
+// `message` as HTTP/1.x bytes, into `out` (cleared first), with
+// `extra_header_lines` (each ending in CRLF) after its fields.
+void serialize(const Message& message, std::string& out,
+               std::initializer_list<std::string_view> extra_header_lines = {});
+
+// "Date: <IMF-fixdate>\r\n" for now (RFC 9110 6.6.1: an origin server with a
+// clock sends it on every 2xx, 3xx and 4xx). Formatted once a second per
+// thread; valid until the thread's next call.
+std::string_view date_header_line();
 
 }  // namespace users::http

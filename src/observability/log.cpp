@@ -4,8 +4,10 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <array>
 #include <atomic>
 #include <boost/json/serialize.hpp>
+#include <concepts>
 #include <string>
 
 #include "observability/log_escape.hpp"
@@ -38,6 +40,12 @@ std::string& line_buffer() {
   return buffer;
 }
 
+// fmt::format_int: no format string to parse on the hot path.
+void append_number(std::string& out, std::integral auto value) {
+  const fmt::format_int digits(value);
+  out.append(digits.data(), digits.size());
+}
+
 // "2026-11-25T12:00:00.123456Z"; the seconds part is formatted once a second
 // per thread.
 void append_timestamp(std::string& out) {
@@ -51,7 +59,10 @@ void append_timestamp(std::string& out) {
     cached_text = fmt::format("{:%Y-%m-%dT%H:%M:%S}", fmt::gmtime(static_cast<std::time_t>(second)));
   }
   out += cached_text;
-  fmt::format_to(std::back_inserter(out), ".{:06}Z", micros % 1'000'000);
+  std::array<char, 8> fraction{'.', '0', '0', '0', '0', '0', '0', 'Z'};
+  auto rest = micros % 1'000'000;
+  for (std::size_t digit = 6; rest != 0; --digit, rest /= 10) fraction.at(digit) = static_cast<char>('0' + rest % 10);
+  out.append(fraction.data(), fraction.size());
 }
 
 // Text values: bare when they are simple, quoted (JSON-style, with the same
@@ -182,8 +193,15 @@ void log_access(Level level, const AccessRecord& record) {
     append_text_value(line, record.method);
     line += ' ';
     path_cut = append_text_value(line, record.path, kMaxLoggedPathBytes);
-    fmt::format_to(std::back_inserter(line), " {} {}B {}us route={} peer=", record.status, record.bytes,
-                   record.duration.count(), record.route);
+    line += ' ';
+    append_number(line, record.status);
+    line += ' ';
+    append_number(line, record.bytes);
+    line += "B ";
+    append_number(line, record.duration.count());
+    line += "us route=";
+    line += record.route;
+    line += " peer=";
     append_text_value(line, record.peer);
     line += " request_id=";
     append_text_value(line, record.request_id);
@@ -198,14 +216,21 @@ void log_access(Level level, const AccessRecord& record) {
   } else {
     line += R"({"time":")";
     append_timestamp(line);
-    fmt::format_to(std::back_inserter(line), R"(","level":"{}","msg":"request","method":)", level_name(level));
+    line += R"(","level":")";
+    line += level_name(level);
+    line += R"(","msg":"request","method":)";
     append_log_string(line, record.method, kMaxLoggedValueBytes);
     line += R"(,"route":)";
     append_log_string(line, record.route, kMaxLoggedValueBytes);
     line += R"(,"path":)";
     path_cut = append_log_string(line, record.path, kMaxLoggedPathBytes);
-    fmt::format_to(std::back_inserter(line), R"(,"status":{},"bytes":{},"duration_us":{},"peer":)", record.status,
-                   record.bytes, record.duration.count());
+    line += R"(,"status":)";
+    append_number(line, record.status);
+    line += R"(,"bytes":)";
+    append_number(line, record.bytes);
+    line += R"(,"duration_us":)";
+    append_number(line, record.duration.count());
+    line += R"(,"peer":)";
     append_log_string(line, record.peer, kMaxLoggedValueBytes);
     line += R"(,"request_id":)";
     append_log_string(line, record.request_id, kMaxLoggedValueBytes);

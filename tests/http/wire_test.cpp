@@ -1,5 +1,6 @@
 // The http layer's framing checks, as pure functions: what a request's
-// Transfer-Encoding deserves, and where obs-fold hides in a header block.
+// Transfer-Encoding deserves, and where obs-fold hides in a header block; and
+// the bytes of a response, request ids and the Date line.
 #include "http/wire.hpp"
 
 #include <gtest/gtest.h>
@@ -72,6 +73,43 @@ TEST(HeaderBlock, FindsTheEndOrAFold) {
   EXPECT_EQ(scan_header_block("GET / HTTP/1.1\r\nHost: a\r\n\r"), HeaderBlock::kIncomplete);
   EXPECT_EQ(scan_header_block("GET / HTTP/1.1\r\nHost: a\r\rX: b"), HeaderBlock::kIncomplete);
   EXPECT_EQ(scan_header_block("GET / HTTP/1.1\nHost: a\n\n"), HeaderBlock::kIncomplete);
+}
+
+TEST(Serialize, WritesTheStatusFieldsExtraLinesAndBodyInOnePass) {
+  Message message{bhttp::status::not_found, 11};
+  message.set(bhttp::field::content_type, "application/json");
+  message.body() = R"({"detail":"Not found."})";
+  message.prepare_payload();
+  std::string out = "left over";
+  serialize(message, out, {"X-One: 1\r\n", "", "X-Two: 2\r\n"});
+  EXPECT_EQ(out,
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 23\r\n"
+            "X-One: 1\r\nX-Two: 2\r\n\r\n{\"detail\":\"Not found.\"}");
+  Message old{bhttp::status::ok, 10};
+  serialize(old, out);
+  EXPECT_EQ(out, "HTTP/1.0 200 OK\r\n\r\n");
+}
+
+TEST(DateHeaderLine, IsAnImfFixdateInEnglishWhateverTheLocale) {
+  const std::string line(date_header_line());
+  // "Date: Tue, 01 Dec 2026 22:09:45 GMT\r\n"
+  ASSERT_EQ(line.size(), 37U) << line;
+  EXPECT_TRUE(line.starts_with("Date: ")) << line;
+  EXPECT_TRUE(line.ends_with(" GMT\r\n")) << line;
+  constexpr std::string_view kDays = "Mon Tue Wed Thu Fri Sat Sun";
+  EXPECT_NE(kDays.find(line.substr(6, 3)), std::string_view::npos) << line;
+  EXPECT_EQ(line.substr(9, 2), ", ") << line;
+  constexpr std::string_view kMonths = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec";
+  EXPECT_NE(kMonths.find(line.substr(14, 3)), std::string_view::npos) << line;
+}
+
+TEST(RequestId, SixteenLowercaseHexDigitsAndSane) {
+  const auto first = new_request_id();
+  const auto second = new_request_id();
+  EXPECT_EQ(first.size(), 16U);
+  EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), std::string::npos) << first;
+  EXPECT_TRUE(is_sane_request_id(first));
+  EXPECT_NE(first, second);
 }
 
 }  // namespace
