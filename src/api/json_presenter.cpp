@@ -159,20 +159,13 @@ http::Response content_response(std::string_view content_type, std::string body)
   http::Response response;
   response.message.result(Status::ok);
   response.message.set(bhttp::field::content_type, content_type);
-  add_security_headers(response.message);
+  response.fixed_headers = kSecurityHeaderLines;
   if (content_type.starts_with("text/html")) add_html_headers(response.message);
   response.message.body() = std::move(body);
   return response;
 }
 
 }  // namespace
-
-void add_security_headers(http::Message& message) {
-  message.set("X-Frame-Options", "DENY");
-  message.set("X-Content-Type-Options", "nosniff");
-  message.set("Referrer-Policy", "same-origin");
-  message.set("Cross-Origin-Opener-Policy", "same-origin");
-}
 
 void add_html_headers(http::Message& message) {
   message.set("Content-Security-Policy", kHtmlContentSecurityPolicy);
@@ -187,7 +180,7 @@ http::Response json_response(Status status, std::string body, std::string_view a
     message.set(bhttp::field::allow, allow);
     message.set(bhttp::field::vary, "Accept");
   }
-  add_security_headers(message);
+  response.fixed_headers = kSecurityHeaderLines;
   message.body() = std::move(body);
   return response;
 }
@@ -201,6 +194,7 @@ std::string json_body(const Outcome& outcome) {
   struct Render {
     std::string operator()(const UserBody& body) const { return user_json(body.user); }
     std::string operator()(const UserListBody& list) const {
+      if (list.rendered) return *list.rendered;
       std::string out = "[";
       append_users(out, list.users, true);
       out += ']';
@@ -251,6 +245,12 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
     response.stream =
         std::make_unique<UserListStream>(context.store, context.list_page_size, std::move(*list), std::move(slot));
     return response;
+  }
+  if (auto* list = std::get_if<UserListBody>(&outcome);
+      list != nullptr && list->cache_as && !list->rendered && context.list_cache != nullptr) {
+    auto json = std::make_shared<const std::string>(json_body(*list));
+    context.list_cache->keep(*list->cache_as, json);
+    return json_response(Status::ok, *json, context.allow);
   }
   Status status = Status::ok;
   if (const auto* user = std::get_if<UserBody>(&outcome)) {

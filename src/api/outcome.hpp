@@ -6,6 +6,7 @@
 
 #include <boost/beast/http/status.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ struct UserListBody {
   std::vector<domain::User> users;
   bool complete = true;
   storage::ListQuery query;
+  // The whole list as the JSON presenter rendered it before (api/list_cache.hpp;
+  // `users` is then empty), or the store's change count when the JSON
+  // presenter may keep what it renders of `users` for the next request.
+  std::shared_ptr<const std::string> rendered;
+  std::optional<std::uint64_t> cache_as;
 };
 
 // One page of the list in DRF's paginated shape: {"count", "next",

@@ -73,7 +73,7 @@ asio::awaitable<Answer> UserHandlers::item_metadata(const std::string& id_text) 
 
 asio::awaitable<Answer> UserHandlers::list(std::size_t first_chunk, const ListFilters& filters,
                                            const PaginationOptions& pagination,
-                                           const std::optional<std::string>& origin) {
+                                           const std::optional<std::string>& origin, const ListCache* cache) {
   auto request =
       read_list_request(std::string_view(request_.target()), filters, pagination.mode != PaginationMode::kNone);
   if (!request) co_return Answer{request.error(), Page::kList, std::nullopt};
@@ -84,11 +84,24 @@ asio::awaitable<Answer> UserHandlers::list(std::size_t first_chunk, const ListFi
     auto page = co_await std::move(paging);
     co_return Answer{std::move(page), Page::kList, std::nullopt};
   }
+  // Taken before the read: see ListCache.
+  const auto change_count = cache != nullptr && request->query.filter.empty() && request->query.ordering.empty()
+                                ? store_.change_count()
+                                : std::nullopt;
+  if (change_count) {
+    if (auto json = cache->find(*change_count)) {
+      UserListBody kept;
+      kept.rendered = std::move(json);
+      co_return Answer{std::move(kept), Page::kList, std::nullopt};
+    }
+  }
   auto fetch = store_.list_page(request->query, storage::ListWindow{first_chunk, 0, std::nullopt, false}, {});
   auto users = co_await std::move(fetch);
   if (!users) co_return Answer{failure(users.error()), Page::kList, std::nullopt};
   const bool complete = users->size() < first_chunk;
-  co_return Answer{UserListBody{std::move(*users), complete, std::move(request->query)}, Page::kList, std::nullopt};
+  UserListBody body{std::move(*users), complete, std::move(request->query), nullptr, std::nullopt};
+  if (complete) body.cache_as = change_count;
+  co_return Answer{std::move(body), Page::kList, std::nullopt};
 }
 
 asio::awaitable<Answer> UserHandlers::create() {

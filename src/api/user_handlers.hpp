@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/list_cache.hpp"
 #include "api/outcome.hpp"
 #include "api/pagination.hpp"
 #include "api/store_failure.hpp"
@@ -39,8 +40,11 @@ class UserHandlers {
   // that are on): with pagination
   // off, the first `first_chunk` users (the presenter streams the rest); with
   // it on, one page, its links under `origin`.
+  // `cache`: where the JSON of a whole unfiltered list may be found (null for
+  // an answer that is not JSON).
   boost::asio::awaitable<Answer> list(std::size_t first_chunk, const ListFilters& filters,
-                                      const PaginationOptions& pagination, const std::optional<std::string>& origin);
+                                      const PaginationOptions& pagination, const std::optional<std::string>& origin,
+                                      const ListCache* cache);
   // POST /api/users/.
   boost::asio::awaitable<Answer> create();
   // GET, PUT, PATCH, DELETE /api/users/{id}/.

@@ -47,11 +47,12 @@ Outcome unrouted(const Route& route) {
 class Dispatch {
  public:
   Dispatch(storage::UserStore& store, const ApiOptions& options, const AccessControl& access, ListStreams& list_streams,
-           const http::Request& request, http::RequestInfo info, Listener listener)
+           ListCache& list_cache, const http::Request& request, http::RequestInfo info, Listener listener)
       : store_(store),
         options_(options),
         access_(access),
         list_streams_(list_streams),
+        list_cache_(list_cache),
         request_(request),
         info_(info),
         listener_(listener),
@@ -153,7 +154,8 @@ class Dispatch {
         // A browser's page shows fewer users than a full JSON chunk holds.
         const auto first_chunk = wants_html() ? options_.html_list_limit + 1 : options_.list_page_size;
         const auto links_origin = options_.pagination.mode == PaginationMode::kNone ? std::nullopt : origin();
-        auto listing = handlers_.list(first_chunk, options_.list_filters, options_.pagination, links_origin);
+        auto listing = handlers_.list(first_chunk, options_.list_filters, options_.pagination, links_origin,
+                                      wants_html() ? nullptr : &list_cache_);
         co_return co_await std::move(listing);
       }
       case RouteKind::kUserItem: {
@@ -209,7 +211,7 @@ class Dispatch {
     const std::string if_none_match = options_.etags && (method == verb::get || method == verb::head)
                                           ? field_list(request_, bhttp::field::if_none_match)
                                           : std::string();
-    const JsonContext context{store_, options_.list_page_size, allow, &list_streams_, if_none_match};
+    const JsonContext context{store_, options_.list_page_size, allow, &list_streams_, if_none_match, &list_cache_};
     // (Coroutine frames again: `answer` is moved only in the branch above.)
     co_return present_json(std::move(answer.outcome), context);  // NOLINT(clang-analyzer-cplusplus.Move): moved once
   }
@@ -218,6 +220,7 @@ class Dispatch {
   const ApiOptions& options_;
   const AccessControl& access_;
   ListStreams& list_streams_;
+  ListCache& list_cache_;
   const http::Request& request_;
   http::RequestInfo info_;
   Listener listener_;
@@ -235,7 +238,7 @@ UsersApi::UsersApi(storage::UserStore& store, ApiOptions options)
 
 asio::awaitable<http::Response> UsersApi::handle(http::Request request, http::RequestInfo info, Listener listener) {
   try {
-    Dispatch dispatch(store_, options_, access_, list_streams_, request, info, listener);
+    Dispatch dispatch(store_, options_, access_, list_streams_, list_cache_, request, info, listener);
     auto responding = dispatch.respond();
     co_return co_await std::move(responding);
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "api/access.hpp"
+#include "api/list_cache.hpp"
 #include "api/list_request.hpp"
 #include "api/list_streams.hpp"
 #include "api/pagination.hpp"
@@ -68,6 +69,7 @@ class UsersApi {
   ApiOptions options_;
   AccessControl access_;
   ListStreams list_streams_;
+  ListCache list_cache_;
 };
 
 }  // namespace users::api

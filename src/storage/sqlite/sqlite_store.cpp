@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
@@ -170,6 +171,11 @@ class SqliteStore final : public UserStore {
   }
 
   asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override { co_return find_now(id); }
+
+  [[nodiscard]] std::optional<std::uint64_t> change_count() const override {
+    if (!cache_.enabled()) return std::nullopt;
+    return changes_.load(std::memory_order_acquire);
+  }
 
   asio::awaitable<StoreResult<bool>> dni_exists(std::string dni, std::optional<UserId> except) override {
     co_return dni_exists_now(dni, except);
@@ -382,6 +388,7 @@ class SqliteStore final : public UserStore {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         cache_.invalidate(batch[i].op == WriteJob::Op::kCreate && results[i] ? results[i]->id : batch[i].id);
       }
+      changes_.fetch_add(1, std::memory_order_release);
       for (std::size_t i = 0; i < batch.size(); ++i) complete(batch[i], std::move(results[i]));
       batch.clear();
       results.clear();
@@ -396,10 +403,14 @@ class SqliteStore final : public UserStore {
     auto row = run.step();
     if (!row || !*row) {
       cache_.clear();  // cannot tell: assume the worst
+      changes_.fetch_add(1, std::memory_order_release);
       return;
     }
     const auto version = run.column_int64(0);
-    if (data_version_ && *data_version_ != version) cache_.clear();
+    if (data_version_ && *data_version_ != version) {
+      cache_.clear();
+      changes_.fetch_add(1, std::memory_order_release);
+    }
     data_version_ = version;
   }
 
@@ -473,6 +484,9 @@ class SqliteStore final : public UserStore {
   SqliteOptions options_;
   PerThread<Reader> readers_;
   UserCache cache_;
+  // change_count(): bumped by the writer after a batch's COMMIT and before
+  // its acknowledgements, and when another process's commit is noticed.
+  std::atomic<std::uint64_t> changes_{0};
   std::optional<std::int64_t> data_version_;
 
   Writer writer_;
