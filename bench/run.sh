@@ -361,6 +361,59 @@ bench_run() {
   printf '  %-10s round %d/%d: %10s req/s  p99 %8s ms  server CPU %6s us/req  non-2xx %d  socket errors %d\n' \
     "$case_name" "$round" "$rounds" "$rps" "$p99" "$cpu_us" "${r[non2xx]}" "$sockets"
 }
+# syscalls_per_request CASE URL PID...: system calls the processes make per
+# request over one wrk run (not one of the measured rounds), counted with
+# perf's raw_syscalls tracepoint when perf can read it (little overhead), else
+# with strace -c -f (which slows the server, so requests batch differently;
+# the note says which). Recorded in syscalls[CASE] and syscall_detail[CASE].
+declare -A syscalls=() syscall_detail=()
+syscall_counter=none
+if command -v perf >/dev/null && perf stat -e raw_syscalls:sys_enter -x, -- true >/dev/null 2>&1; then
+  syscall_counter=perf
+elif command -v strace >/dev/null; then
+  syscall_counter=strace
+fi
+syscalls_per_request() {
+  local case_name=$1 url=$2 counter_pid total requests pids
+  shift 2
+  pids=$(IFS=,; echo "$*")
+  case $syscall_counter in
+    perf)
+      perf stat -e raw_syscalls:sys_enter -x, -p "$pids" -o "$tmp/syscalls.txt" -- sleep 3 &
+      ;;
+    strace)
+      # shellcheck disable=SC2046 # one -p per process
+      timeout -s INT 3 strace -c -f $(printf -- '-p %s ' "$@") -o "$tmp/syscalls.txt" 2>/dev/null &
+      ;;
+    *)
+      syscalls[$case_name]=null
+      syscall_detail[$case_name]="skipped: neither perf nor strace (scripts/install-deps bench installs strace)"
+      return 0
+      ;;
+  esac
+  counter_pid=$!
+  sleep 0.3
+  wrk -t"$wrk_threads" -c"$connections" -d2s -s "$bench_dir/wrk/get.lua" "$url" >"$tmp/syscalls-wrk.txt" 2>&1 ||
+    fail "wrk failed while counting system calls for $case_name"
+  wait "$counter_pid" 2>/dev/null || true
+  requests=$(grep '^BENCH-RESULT ' "$tmp/syscalls-wrk.txt" | tr ' ' '\n' | sed -n 's/^requests=//p')
+  if [[ $syscall_counter == perf ]]; then
+    total=$(awk -F, '/raw_syscalls:sys_enter/ { print $1 }' "$tmp/syscalls.txt")
+    syscall_detail[$case_name]="perf stat -e raw_syscalls:sys_enter"
+  else
+    total=$(awk '$NF == "total" { print $(NF-2) }' "$tmp/syscalls.txt")
+    syscall_detail[$case_name]="strace -c -f: $(awk 'NR > 2 && $NF != "total" && $NF !~ /^-/ && $4 ~ /^[0-9]+$/ { printf "%s%s %s", sep, $NF, $4; sep=", " }' "$tmp/syscalls.txt" | cut -c1-200)"
+  fi
+  if [[ -z $total || -z $requests || $requests -eq 0 ]]; then
+    syscalls[$case_name]=null
+    syscall_detail[$case_name]="not counted: $syscall_counter printed no total"
+    return 0
+  fi
+  syscalls[$case_name]=$(calc '%.2f' "$total / $requests")
+  printf '  %-14s %s system calls per request (%s over %d requests, %s)\n' "$case_name" "${syscalls[$case_name]}" \
+    "$total" "$requests" "$syscall_counter"
+}
+
 # Closes the round's JSON object opened by bench_run (POST adds fields first).
 close_round() { rounds_json[$1]+="${2:-}}"; }
 
@@ -409,12 +462,12 @@ fi
 backend=${database_url%%:*}
 if [[ $backend == postgres* ]]; then
   target_get_one=${TARGET_GET_ONE:-0.5}
-  target_list=${TARGET_LIST:-0.4}
+  target_list=${TARGET_LIST:-0.3}
   target_created_per_s=${TARGET_CREATED_PER_S:-10000}
 else
   target_get_one=${TARGET_GET_ONE:-0.8}
-  target_list=${TARGET_LIST:-0.4}
-  target_created_per_s=${TARGET_CREATED_PER_S:-20000}
+  target_list=${TARGET_LIST:-0.5}
+  target_created_per_s=${TARGET_CREATED_PER_S:-25000}
 fi
 target_auth=${TARGET_AUTH:-0.9}
 mkdir -p "$results_dir"
@@ -480,7 +533,7 @@ done
 api_token=$(make_api_token)
 jwt=$(make_jwt)
 user_path="/api/users/$first_id/"
-say "GET one user with AUTH_MODE=token and AUTH_MODE=jwt, and without auth: $user_path"
+say "GET one user with AUTH_MODE=token and AUTH_MODE=jwt, with LOG_LEVEL=warning, and without either: $user_path"
 for ((round = 1; round <= rounds; round++)); do
   restart_api AUTH_MODE=token API_TOKENS_FILE="$tmp/tokens"
   code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Token $api_token" "$api$user_path")
@@ -495,10 +548,18 @@ for ((round = 1; round <= rounds; round++)); do
   bench_run get_one_jwt "$api$user_path" get.lua
   close_round get_one_jwt
   wrk_headers=()
+  restart_api LOG_LEVEL=warning
+  bench_run get_one_quiet "$api$user_path" get.lua
+  close_round get_one_quiet
+  if ((round == rounds)); then syscalls_per_request get_one_quiet "$api$user_path" "$api_pid"; fi
   restart_api
   bench_run get_one_noauth "$api$user_path" get.lua
   close_round get_one_noauth
 done
+say "System calls per keep-alive GET of one user (one more wrk -d2s run each, not one of the rounds above):"
+syscalls_per_request get_one "$api$user_path" "$api_pid"
+mapfile -t nginx_pids < <(echo "$nginx_pid"; pgrep -P "$nginx_pid")
+syscalls_per_request nginx_get "$nginx_url" "${nginx_pids[@]}"
 one_url="$api$user_path"
 list_url="$api/api/users/"
 
@@ -534,7 +595,7 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 # ---- report ---------------------------------------------------------------
-all_cases="get_one list post get_one_token get_one_jwt get_one_noauth nginx_get nginx_post"
+all_cases="get_one list post get_one_token get_one_jwt get_one_quiet get_one_noauth nginx_get nginx_post"
 declare -A rps_median=() p99_median=() cpu_median=()
 for c in $all_cases; do
   # shellcheck disable=SC2086 # the samples are space-separated numbers
@@ -553,6 +614,7 @@ declare -A label=(
   [post]="POST /api/users/"
   [get_one_token]="GET one, AUTH_MODE=token"
   [get_one_jwt]="GET one, AUTH_MODE=jwt"
+  [get_one_quiet]="GET one, LOG_LEVEL=warning"
   [get_one_noauth]="GET one, no auth (same)"
   [nginx_get]="nginx GET fixed ${#fixed_body} B"
   [nginx_post]="nginx POST fixed ${#fixed_body} B"
@@ -560,10 +622,10 @@ declare -A label=(
 # The auth cases' baseline is the same GET without auth, on a server started
 # the same way in the same rounds.
 declare -A baseline=([get_one]=nginx_get [list]=nginx_get [post]=nginx_post [get_one_token]=get_one_noauth
-  [get_one_jwt]=get_one_noauth)
+  [get_one_jwt]=get_one_noauth [get_one_quiet]=nginx_get)
 declare -A ratio=() target_text=() target_met=()
 all_met=true
-for c in get_one list post get_one_token get_one_jwt; do
+for c in get_one list post get_one_token get_one_jwt get_one_quiet; do
   ratio[$c]=$(calc '%.3f' "${rps_median[$c]} / ${rps_median[${baseline[$c]}]}")
 done
 check_target() { # case text condition
@@ -580,6 +642,7 @@ check_target list ">= ${target_list}x nginx" "${ratio[list]} >= $target_list"
 check_target post ">= $target_created_per_s created/s" "$created_median >= $target_created_per_s"
 check_target get_one_token ">= ${target_auth}x no auth" "${ratio[get_one_token]} >= $target_auth"
 check_target get_one_jwt ">= ${target_auth}x no auth" "${ratio[get_one_jwt]} >= $target_auth"
+check_target get_one_quiet ">= ${target_get_one}x nginx" "${ratio[get_one_quiet]} >= $target_get_one"
 
 say ""
 printf '%-24s %10s %8s %8s %8s %8s %8s  %s\n' case "req/s" "p99 ms" "x base" "CPU us" "non-2xx" "sock err" "target"
@@ -596,6 +659,9 @@ printf '%-24s %10s created users/s (median; %d users created in all, %d POSTs an
   "POST created" "$created_median" "${created_total[post]}" "${ok_total[post]}"
 for c in $all_cases; do
   [[ -n ${statuses_seen[$c]:-} ]] && say "non-2xx statuses in $c: ${statuses_seen[$c]}"
+done
+for c in get_one get_one_quiet nginx_get; do
+  [[ -n ${syscalls[$c]:-} ]] && printf '%-24s %s system calls per request (%s)\n' "${label[$c]}" "${syscalls[$c]}" "${syscall_detail[$c]}"
 done
 say "x base: against nginx, or (auth cases) against the same GET without auth"
 say "medians over $rounds round(s); CPU us = server CPU time (user + system, all threads or workers) per request"
@@ -622,6 +688,9 @@ say "raw wrk output: $log_file"
       printf ', "baseline": %s, "ratio_to_baseline": %s, "target": %s, "target_met": %s' \
         "$(json_string "${baseline[$c]}")" "${ratio[$c]}" "$(json_string "${target_text[$c]}, no non-2xx")" \
         "${target_met[$c]}"
+    fi
+    if [[ -n ${syscalls[$c]:-} ]]; then
+      printf ', "syscalls_per_request": %s, "syscalls_counted_by": %s' "${syscalls[$c]}" "$(json_string "${syscall_detail[$c]}")"
     fi
     if [[ $c == post ]]; then
       printf ', "created_users": %d, "answered_2xx": %d, "created_per_s_median": %s' \
