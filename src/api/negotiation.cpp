@@ -5,6 +5,7 @@
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <optional>
 
 #include "domain/text.hpp"
 
@@ -32,8 +33,12 @@ double quality(std::string_view parameters) {
 }  // namespace
 
 Representation negotiate(std::string_view accept, std::string_view target) {
-  if (const auto url = boost::urls::parse_uri_reference(target); url && url->has_query()) {
-    for (const auto& param : url->params()) {
+  // Without a '?' there is no query (RFC 3986 3.4), and most targets have
+  // none: they are not parsed a second time (routes.cpp parsed them once).
+  const auto url = target.find('?') == std::string_view::npos ? std::nullopt
+                                                              : std::optional(boost::urls::parse_uri_reference(target));
+  if (url && *url && (*url)->has_query()) {
+    for (const auto& param : (*url)->params()) {
       if (param.key != "format") continue;
       if (param.value == "api") return Representation::kHtml;
       if (param.value == "json") return Representation::kJson;
