@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "api/list_text.hpp"
+#include "domain/text.hpp"
 
 namespace users::api::cors {
 namespace urls = boost::urls;
@@ -30,7 +31,8 @@ bool is_form_type(std::string_view content_type) {
 }
 
 std::string origin_failed(std::string_view origin) {
-  return fmt::format("CSRF Failed: Origin checking failed - {} does not match any trusted origins.", origin);
+  return fmt::format("CSRF Failed: Origin checking failed - {} does not match any trusted origins.",
+                     domain::text::latin1_to_utf8(origin));
 }
 
 }  // namespace

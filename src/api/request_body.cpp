@@ -190,27 +190,9 @@ BodyError non_field_error(std::string message) {
   return {bhttp::status::bad_request, std::move(json), std::move(message), true};
 }
 
-// A header as Django hands it to DRF: WSGI decodes header bytes as
-// ISO-8859-1 (PEP 3333), one code point each. Written as they came, bytes
-// past 0x7F made the JSON body invalid UTF-8 (found by tests/fuzz).
-std::string latin1_to_utf8(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x80U) {
-      out += c;
-    } else {
-      out += static_cast<char>(0xC0U | (byte >> 6U));
-      out += static_cast<char>(0x80U | (byte & 0x3FU));
-    }
-  }
-  return out;
-}
-
 BodyError unsupported_media_type(std::string_view content_type) {
-  return detail_error(bhttp::status::unsupported_media_type,
-                      fmt::format("Unsupported media type \"{}\" in request.", latin1_to_utf8(content_type)));
+  return detail_error(bhttp::status::unsupported_media_type, fmt::format("Unsupported media type \"{}\" in request.",
+                                                                         domain::text::latin1_to_utf8(content_type)));
 }
 
 // RFC 3986 pchar / "?" / "/" less "%" (handled on its own): the bytes a query

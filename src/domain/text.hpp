@@ -39,4 +39,9 @@ std::optional<std::int64_t> parse_python_int(std::string_view text);
 // data with errors="replace".
 std::string repair_utf8(std::string_view bytes);
 
+// A header as Django hands it to DRF: WSGI decodes header bytes as
+// ISO-8859-1 (PEP 3333), one code point each, so a message that quotes a
+// header is valid UTF-8 whatever the client sent.
+std::string latin1_to_utf8(std::string_view bytes);
+
 }  // namespace users::domain::text

@@ -148,6 +148,13 @@ TEST(CrossSiteForm, AFormPostFromAnotherSiteIsRefusedWithDjangosMessage) {
             "CSRF Failed: Origin checking failed - null does not match any trusted origins.");
 }
 
+TEST(CrossSiteForm, AnOriginsBytesPast0x7FAreQuotedAsDjangoDecodesThemLatin1) {
+  // Found by tests/fuzz (request_path): quoted as they came, they made the
+  // 403's JSON body invalid UTF-8.
+  EXPECT_EQ(refuse_cross_site_form(origins("https://app.example.com"), form("http://\x80\xff\x9ctest")),
+            "CSRF Failed: Origin checking failed - http://\u0080\u00ff\u009ctest does not match any trusted origins.");
+}
+
 TEST(CrossSiteForm, EveryFormTypeAndUnsafeMethodCounts) {
   const auto allowed = AllowedOrigins();
   for (const char* type : {"application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
