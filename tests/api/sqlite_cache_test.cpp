@@ -27,6 +27,35 @@ std::string name_of(const HttpResponse& response) {
   return std::string(boost::json::parse(response.body()).as_object().at("name").as_string());
 }
 
+// Commits `sql` to the server's file on a connection of this process, as
+// another process would; true when it ran.
+bool write_from_outside(const TestServer& server, const char* sql) {
+  sqlite3* db = nullptr;
+  const bool opened = sqlite3_open(server.database_path().c_str(), &db) == SQLITE_OK;
+  sqlite3_busy_timeout(db, 5000);
+  const bool ran = opened && sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ran;
+}
+
+// Reads with `read` until it gives `expected` or 2 s pass; what it gave last
+// and how long after the call it was.
+struct Seen {
+  std::string value;
+  std::chrono::steady_clock::duration lag;
+};
+template <typename Read>
+Seen read_until(Read read, const std::string& expected) {
+  const auto committed = std::chrono::steady_clock::now();
+  std::string seen;
+  while (std::chrono::steady_clock::now() - committed < 2s) {
+    seen = read();
+    if (seen == expected) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  return {seen, std::chrono::steady_clock::now() - committed};
+}
+
 // "id:name,id:name" of a list answer, in its order.
 std::string users_of(const HttpResponse& response) {
   std::string out;
@@ -75,22 +104,10 @@ TEST(SqliteCache, AnotherProcessWritingTheFileIsSeenWithinAQuarterSecond) {
   ASSERT_EQ(name_of(client.get("/api/users/1/")), "before");  // now cached
   ASSERT_EQ(name_of(client.get("/api/users/1/")), "before");
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(server.database_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE api_user SET name = 'after' WHERE id = 1", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  const auto committed = std::chrono::steady_clock::now();
-
-  std::string seen;
-  while (std::chrono::steady_clock::now() - committed < 2s) {
-    seen = name_of(client.get("/api/users/1/"));
-    if (seen == "after") break;
-    std::this_thread::sleep_for(5ms);
-  }
-  const auto lag = std::chrono::steady_clock::now() - committed;
-  EXPECT_EQ(seen, "after");
-  EXPECT_LT(lag, 600ms) << "the writer checks every 250 ms";
+  ASSERT_TRUE(write_from_outside(server, "UPDATE api_user SET name = 'after' WHERE id = 1"));
+  const auto seen = read_until([&] { return name_of(client.get("/api/users/1/")); }, "after");
+  EXPECT_EQ(seen.value, "after");
+  EXPECT_LT(seen.lag, 600ms) << "the writer checks every 250 ms";
 }
 
 TEST(SqliteCache, EveryAcknowledgedWriteIsInTheNextList) {
@@ -143,23 +160,10 @@ TEST(SqliteCache, AnotherProcessWritingTheFileIsInTheListWithinAQuarterSecond) {
   ASSERT_EQ(users_of(client.get("/api/users/")), "1:before");  // now kept
   ASSERT_EQ(users_of(client.get("/api/users/")), "1:before");
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(server.database_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO api_user (dni, name) VALUES ('2', 'outside')", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  const auto committed = std::chrono::steady_clock::now();
-
-  std::string seen;
-  while (std::chrono::steady_clock::now() - committed < 2s) {
-    seen = users_of(client.get("/api/users/"));
-    if (seen == "1:before,2:outside") break;
-    std::this_thread::sleep_for(5ms);
-  }
-  const auto lag = std::chrono::steady_clock::now() - committed;
-  EXPECT_EQ(seen, "1:before,2:outside");
-  EXPECT_LT(lag, 600ms) << "the writer checks every 250 ms";
+  ASSERT_TRUE(write_from_outside(server, "INSERT INTO api_user (dni, name) VALUES ('2', 'outside')"));
+  const auto seen = read_until([&] { return users_of(client.get("/api/users/")); }, "1:before,2:outside");
+  EXPECT_EQ(seen.value, "1:before,2:outside");
+  EXPECT_LT(seen.lag, 600ms) << "the writer checks every 250 ms";
 }
 
 TEST(SqliteCache, OnlyTheWholeUnfilteredJsonListIsKept) {
@@ -192,17 +196,10 @@ TEST(SqliteCache, ZeroTurnsItOffAndReadsStillWork) {
   TestServer server(with_env({{"SQLITE_CACHE_USERS", "0"}}));
   HttpClient client(server.port());
   ASSERT_EQ(client.post_json("/api/users/", R"({"dni":"1","name":"a"})").result_int(), 201);
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(server.database_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE api_user SET name = 'b' WHERE id = 1", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(write_from_outside(server, "UPDATE api_user SET name = 'b' WHERE id = 1"));
   EXPECT_EQ(name_of(client.get("/api/users/1/")), "b") << "without the cache the change is seen at once";
   EXPECT_EQ(users_of(client.get("/api/users/")), "1:b");
-  ASSERT_EQ(sqlite3_open(server.database_path().c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE api_user SET name = 'c' WHERE id = 1", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(write_from_outside(server, "UPDATE api_user SET name = 'c' WHERE id = 1"));
   EXPECT_EQ(users_of(client.get("/api/users/")), "1:c") << "nor is the list kept";
 }
 
