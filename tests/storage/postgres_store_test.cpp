@@ -17,6 +17,7 @@
 #include <chrono>
 #include <future>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "common/database_url.hpp"
@@ -295,7 +296,11 @@ class PostgresLimitsTest : public ::testing::Test {
     store_ = open_store(std::move(options));
     ASSERT_TRUE(store_->wait_until_ready(std::chrono::seconds(20)));
     thread_ = std::thread([this] { io_.run(); });
+    // A write and a read: each lane opens its connection on first use, and
+    // the tests below hold locks that a new connection's PREPAREs would
+    // wait for.
     ASSERT_TRUE(get(store_->create("1", "Ana")));
+    ASSERT_TRUE(get(store_->find(1)));
   }
   void TearDown() override {
     work_.reset();
@@ -396,8 +401,8 @@ TEST_F(PostgresLimitsTest, TheServersStatementTimeoutAnswersUnavailableAndKeepsT
   EXPECT_TRUE(get(store_->find(1)));
 }
 
-// A server that answers nothing (its backend stopped, as a network cut would
-// look): the client-side deadline closes the connection; the next call
+// A server that answers nothing (its backends stopped, as a network cut
+// would look): the client-side deadline closes the connection; the next call
 // reconnects.
 TEST_F(PostgresLimitsTest, TheClientDeadlineClosesAConnectionThatNeverAnswers) {
   auto options = options_for(db_.url());
@@ -405,15 +410,20 @@ TEST_F(PostgresLimitsTest, TheClientDeadlineClosesAConnectionThatNeverAnswers) {
   options.statement_timeout = milliseconds(300);
   start(options);
   PgConnection admin(db_.url());
-  const int backend = std::stoi(admin.scalar("SELECT pid FROM pg_stat_activity WHERE datname = '" + db_.name() +
-                                             "' AND application_name = 'users-api'"));
-  ASSERT_EQ(::kill(backend, SIGSTOP), 0);
+  // Every backend of the store: the read and the write connection.
+  std::vector<int> backends;
+  std::istringstream pids(admin.scalar("SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE datname = '" +
+                                       db_.name() + "' AND application_name = 'users-api'"));
+  for (int pid = 0; pids >> pid;) backends.push_back(pid);
+  ASSERT_EQ(backends.size(), 2U);
+  for (const int backend : backends) ASSERT_EQ(::kill(backend, SIGSTOP), 0);
   const auto begun = std::chrono::steady_clock::now();
   auto stalled = get(store_->find(1));
   const auto took = std::chrono::steady_clock::now() - begun;
-  ::kill(backend, SIGCONT);
+  for (const int backend : backends) ::kill(backend, SIGCONT);
   ASSERT_FALSE(stalled);
   EXPECT_EQ(stalled.error().kind, Kind::kUnavailable) << stalled.error().detail;
+  EXPECT_NE(stalled.error().detail.find("no answer from PostgreSQL"), std::string::npos) << stalled.error().detail;
   EXPECT_GE(took, milliseconds(300));
   EXPECT_LT(took, milliseconds(3000));
   auto after = get(store_->find(1));

@@ -20,10 +20,6 @@ namespace {
 
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
 
-// How long past statement_timeout the client waits before it gives up on the
-// server: long enough for the server's own timeout error to arrive first.
-constexpr std::chrono::milliseconds kClientGrace{500};
-
 // Notices (such as "relation already exists, skipping") would go to stderr,
 // outside the JSON log; nothing in them needs an operator.
 void ignore_notice(void* /*arg*/, const PGresult* /*result*/) {}

@@ -21,6 +21,10 @@
 
 namespace users::storage::postgres {
 
+// How long past statement_timeout the client waits before it gives up on the
+// server: long enough for the server's own timeout error to arrive first.
+inline constexpr std::chrono::milliseconds kClientGrace{500};
+
 class AsyncConnection {
  public:
   using Clock = std::chrono::steady_clock;
@@ -52,6 +56,12 @@ class AsyncConnection {
   // Runs one statement with `params` as text values, unprepared (parsed and
   // planned on every call: for statements whose shape varies).
   boost::asio::awaitable<PgResult<ResultHandle>> execute_params(const char* sql, std::span<const char* const> params);
+
+  // For the pipeline, which drives libpq itself once connected: the
+  // connection, and its socket as the reactor watches it.
+  [[nodiscard]] PGconn* native_handle() const { return conn_.get(); }
+  boost::asio::posix::stream_descriptor& socket() { return socket_; }
+  [[nodiscard]] const ConnectionSettings& settings() const { return *settings_; }
 
   // Drops the connection; the next use must connect() again.
   void close();

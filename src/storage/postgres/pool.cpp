@@ -9,18 +9,7 @@
 
 namespace users::storage::postgres {
 namespace asio = boost::asio;
-using Clock = std::chrono::steady_clock;
 using Kind = StoreError::Kind;
-
-namespace {
-
-// After a failed connection attempt, this thread's next one waits this long,
-// doubling up to the maximum; meanwhile requests get a 503 at once instead
-// of each waiting for a connection that will not come.
-constexpr std::chrono::milliseconds kFirstBackoff{100};
-constexpr std::chrono::milliseconds kMaxBackoff{2000};
-
-}  // namespace
 
 struct ConnectionPool::Slot {
   Slot(const asio::any_io_executor& executor, std::shared_ptr<const ConnectionSettings> settings)
@@ -58,16 +47,15 @@ AsyncConnection& ConnectionPool::Lease::connection() {
   return slot_->connection;
 }
 
-ConnectionPool::ConnectionPool(asio::any_io_executor executor, std::shared_ptr<const ConnectionSettings> settings,
-                               PoolOptions options, Health& health)
+ConnectionPool::ConnectionPool(asio::any_io_executor executor,
+                               const std::shared_ptr<const ConnectionSettings>& settings, PoolOptions options,
+                               Connector& connector)
     : executor_(std::move(executor)),
       context_(&asio::query(executor_, asio::execution::context)),
-      settings_(std::move(settings)),
-      options_(std::move(options)),
-      health_(health),
-      backoff_(kFirstBackoff) {
+      options_(options),
+      connector_(connector) {
   for (std::size_t i = 0; i < std::max<std::size_t>(options_.connections, 1); ++i) {
-    slots_.push_back(std::make_unique<Slot>(executor_, settings_));
+    slots_.push_back(std::make_unique<Slot>(executor_, settings));
   }
 }
 
@@ -126,36 +114,7 @@ asio::awaitable<StoreResult<ConnectionPool::Lease>> ConnectionPool::acquire() {
 
 asio::awaitable<StoreResult<void>> ConnectionPool::make_ready(Slot& slot) {
   if (slot.connection.connected() && slot.connection.still_usable()) co_return StoreResult<void>{};
-  const auto now = Clock::now();
-  // The back-off is waited out only while nobody reaches the database: once
-  // another thread has reconnected, this one tries at once instead of
-  // answering 503 for up to kMaxBackoff after the database is back.
-  if (now < retry_at_ && !health_.reachable()) {
-    co_return StoreError{Kind::kUnavailable,
-                         fmt::format("{} (next attempt in {} ms)", last_failure_,
-                                     std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now).count())};
-  }
-  auto connected = co_await slot.connection.connect();
-  if (connected) {
-    // Created, then awaited (GCC 12 and non-trivial temporaries in co_await).
-    auto setting_up = slot.connection.execute(options_.setup_sql, settings_->connect_timeout);
-    auto setup = co_await std::move(setting_up);
-    if (!setup) {
-      slot.connection.close();
-      connected = setup.error();
-    }
-  }
-  if (!connected) {
-    last_failure_ = connected.error().message;
-    retry_at_ = Clock::now() + backoff_;
-    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
-    health_.connect_failed(last_failure_);
-    co_return connected.error().to_store_error();
-  }
-  backoff_ = kFirstBackoff;
-  retry_at_ = {};
-  health_.connect_succeeded();
-  co_return StoreResult<void>{};
+  co_return co_await connector_.open(slot.connection);
 }
 
 }  // namespace users::storage::postgres

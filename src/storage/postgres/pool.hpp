@@ -4,47 +4,24 @@
 // returned, for a bounded time and in a bounded queue.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "storage/postgres/connection.hpp"
+#include "storage/postgres/connector.hpp"
 
 namespace users::storage::postgres {
-
-// Whether PostgreSQL can be reached, as every pool of a store sees it. Each
-// change is reported once, whichever thread notices it first.
-class Health {
- public:
-  using Notify = std::function<void(bool reachable, std::string_view detail)>;
-  explicit Health(Notify notify) : notify_(std::move(notify)) {}
-
-  void connect_failed(std::string_view detail) {
-    if (reachable_.exchange(false, std::memory_order_relaxed)) notify_(false, detail);
-  }
-  void connect_succeeded() {
-    if (!reachable_.exchange(true, std::memory_order_relaxed)) notify_(true, {});
-  }
-  [[nodiscard]] bool reachable() const { return reachable_.load(std::memory_order_relaxed); }
-
- private:
-  Notify notify_;
-  std::atomic<bool> reachable_{true};
-};
 
 struct PoolOptions {
   std::size_t connections = 1;  // this thread's share of DATABASE_POOL_SIZE
   std::chrono::milliseconds wait_timeout{1000};
   std::size_t max_waiters = 32;
-  // Run on every new connection: session settings and PREPAREs.
-  std::string setup_sql;
 };
 
 class ConnectionPool {
@@ -69,8 +46,8 @@ class ConnectionPool {
     Slot* slot_;
   };
 
-  ConnectionPool(boost::asio::any_io_executor executor, std::shared_ptr<const ConnectionSettings> settings,
-                 PoolOptions options, Health& health);
+  ConnectionPool(boost::asio::any_io_executor executor, const std::shared_ptr<const ConnectionSettings>& settings,
+                 PoolOptions options, Connector& connector);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
   ConnectionPool(ConnectionPool&&) = delete;
@@ -95,15 +72,10 @@ class ConnectionPool {
 
   boost::asio::any_io_executor executor_;
   const boost::asio::execution_context* context_;
-  std::shared_ptr<const ConnectionSettings> settings_;
   PoolOptions options_;
-  Health& health_;
+  Connector& connector_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::deque<Waiter*> waiters_;
-  // Reconnection back-off, shared by this thread's connections.
-  std::chrono::steady_clock::time_point retry_at_{};
-  std::chrono::milliseconds backoff_;
-  std::string last_failure_;
 };
 
 }  // namespace users::storage::postgres

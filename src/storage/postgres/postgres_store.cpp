@@ -18,8 +18,10 @@
 
 #include "storage/list_sql.hpp"
 #include "storage/per_thread.hpp"
+#include "storage/postgres/connector.hpp"
 #include "storage/postgres/create_batcher.hpp"
 #include "storage/postgres/migrate.hpp"
+#include "storage/postgres/pipeline.hpp"
 #include "storage/postgres/pool.hpp"
 #include "storage/postgres/rows.hpp"
 #include "storage/postgres/statements.hpp"
@@ -79,14 +81,19 @@ constexpr std::chrono::milliseconds kMaxStartupRetry{5000};
 // Requests that may wait for a connection, per connection (then kBusy).
 constexpr std::size_t kWaitersPerConnection = 32;
 
-// What each IO thread owns of a store: its connections and its creates.
+// What each IO thread owns of a store: one pipelined connection for its
+// reads, a pool for its writes, its creates, and the back-off they share.
 struct ThreadState {
-  ThreadState(const asio::any_io_executor& executor, std::shared_ptr<const ConnectionSettings> settings,
-              PoolOptions options, Health& health)
-      : pool(executor, std::move(settings), std::move(options), health) {}
+  ThreadState(const asio::any_io_executor& executor, const std::shared_ptr<const ConnectionSettings>& settings,
+              const std::string& setup_sql, PoolOptions write_options, PipelineOptions read_options, Health& health)
+      : connector(settings, setup_sql, health),
+        reads(executor, settings, read_options, connector),
+        writes(executor, settings, write_options, connector) {}
 
-  ConnectionPool pool;
-  CreateBatcher creates{pool};
+  Connector connector;
+  ReadPipeline reads;
+  ConnectionPool writes;
+  CreateBatcher creates{writes};
 };
 
 class Store final : public PostgresStore {
@@ -95,9 +102,10 @@ class Store final : public PostgresStore {
       : options_(std::move(options)),
         settings_(std::make_shared<const ConnectionSettings>(ConnectionSettings{
             options_.url, options_.redacted_url, options_.connect_timeout, options_.statement_timeout})),
-        pool_options_{options_.connections_per_thread(), options_.pool_timeout,
-                      options_.connections_per_thread() * kWaitersPerConnection,
-                      connection_setup(options_.statement_timeout)},
+        setup_sql_(connection_setup(options_.statement_timeout)),
+        write_options_{options_.write_connections_per_thread(), options_.pool_timeout,
+                       options_.write_connections_per_thread() * kWaitersPerConnection},
+        read_options_{1 + options_.connections_per_thread() * kWaitersPerConnection, options_.pool_timeout},
         health_([events = options_.events](bool reachable, std::string_view detail) {
           if (reachable) {
             events.notify(Severity::kInfo, "database reachable again", {});
@@ -136,7 +144,7 @@ class Store final : public PostgresStore {
   asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override {
     const IntText id_text(id);
     const std::array params{id_text.c_str()};
-    auto result = co_await run(kFindUser, params);
+    auto result = co_await read(kFindUser, params);
     if (!result) co_return result.error();
     if (PQntuples(result->get()) == 0) co_return std::optional<User>{};
     auto user = user_at(result->get(), 0);
@@ -151,7 +159,7 @@ class Store final : public PostgresStore {
     if (has_nul(dni)) co_return false;
     const IntText except_text(except.value_or(0));
     const std::array params{dni.c_str(), except ? except_text.c_str() : nullptr};
-    auto result = co_await run(kDniExists, params);
+    auto result = co_await read(kDniExists, params);
     if (!result) co_return result.error();
     co_return PQntuples(result->get()) > 0;
   }
@@ -177,7 +185,7 @@ class Store final : public PostgresStore {
   asio::awaitable<StoreResult<std::int64_t>> count(const UserFilter& filter) override {
     auto sql = count_sql(filter, Dialect::kPostgres);
     if (holds_nul(sql)) co_return std::int64_t{0};  // as in list_page
-    auto running = run(std::move(sql));
+    auto running = read(std::move(sql));
     auto result = co_await std::move(running);
     if (!result) co_return result.error();
     if (PQntuples(result->get()) != 1) co_return StoreError{Kind::kInternal, "count(*) returned no row"};
@@ -186,8 +194,7 @@ class Store final : public PostgresStore {
 
   asio::awaitable<StoreResult<User>> create(std::string dni, std::string name) override {
     if (has_nul(dni) || has_nul(name)) co_return nul_error();
-    if (!ready()) co_return not_ready();
-    auto state = this_thread_state(co_await asio::this_coro::executor);
+    auto state = ready_state(co_await asio::this_coro::executor);
     if (!state) co_return state.error();
     auto creating = (*state)->creates.create(dni, name);
     auto id = co_await std::move(creating);
@@ -203,13 +210,13 @@ class Store final : public PostgresStore {
       const std::string tags = tag_array(precondition);
       const std::array params{id_text.c_str(), changes.dni ? changes.dni->c_str() : nullptr,
                               changes.name ? changes.name->c_str() : nullptr, tags.c_str()};
-      auto result = co_await run(kUpdateUserIf, params);
+      auto result = co_await write(kUpdateUserIf, params);
       if (!result) co_return result.error();
       co_return conditional_write(result->get());
     }
     const std::array params{id_text.c_str(), changes.dni ? changes.dni->c_str() : nullptr,
                             changes.name ? changes.name->c_str() : nullptr};
-    auto result = co_await run(kUpdateUser, params);
+    auto result = co_await write(kUpdateUser, params);
     if (!result) co_return result.error();
     if (PQntuples(result->get()) == 0) co_return StoreError{Kind::kNotFound, {}};
     co_return user_at(result->get(), 0);
@@ -220,36 +227,43 @@ class Store final : public PostgresStore {
     if (!precondition.is_any()) {
       const std::string tags = tag_array(precondition);
       const std::array params{id_text.c_str(), tags.c_str()};
-      auto result = co_await run(kDeleteUserIf, params);
+      auto result = co_await write(kDeleteUserIf, params);
       if (!result) co_return result.error();
       co_return conditional_write(result->get());
     }
     const std::array params{id_text.c_str()};
-    auto result = co_await run(kDeleteUser, params);
+    auto result = co_await write(kDeleteUser, params);
     if (!result) co_return result.error();
     if (PQntuples(result->get()) == 0) co_return StoreError{Kind::kNotFound, {}};
     co_return user_at(result->get(), 0);
   }
 
   asio::awaitable<StoreResult<void>> ping() override {
-    auto result = co_await run(kPing, {});
+    auto result = co_await read(kPing, {});
     if (!result) co_return result.error();
     co_return StoreResult<void>{};
   }
 
  private:
-  // A connection of the calling thread's pool, once the store is ready.
-  asio::awaitable<StoreResult<ConnectionPool::Lease>> lease_connection() {
-    if (!ready()) co_return not_ready();
-    const auto executor = co_await asio::this_coro::executor;
-    auto state = this_thread_state(executor);
-    if (!state) co_return state.error();
-    co_return co_await (*state)->pool.acquire();
+  // The calling thread's state, once the store is ready (a plain function:
+  // a coroutine would be one more frame per statement).
+  StoreResult<ThreadState*> ready_state(const asio::any_io_executor& executor) {
+    if (!ready()) return not_ready();
+    return this_thread_state(executor);
   }
 
-  // Runs one prepared statement on a connection of the calling thread.
-  asio::awaitable<StoreResult<ResultHandle>> run(const Prepared& statement, std::span<const char* const> params) {
-    auto lease = co_await lease_connection();
+  // Runs one prepared read in the calling thread's pipeline.
+  asio::awaitable<StoreResult<ResultHandle>> read(const Prepared& statement, std::span<const char* const> params) {
+    auto state = ready_state(co_await asio::this_coro::executor);
+    if (!state) co_return state.error();
+    co_return co_await (*state)->reads.run(Read{statement.name, nullptr, params});
+  }
+
+  // Runs one prepared write on a connection of the calling thread's pool.
+  asio::awaitable<StoreResult<ResultHandle>> write(const Prepared& statement, std::span<const char* const> params) {
+    auto state = ready_state(co_await asio::this_coro::executor);
+    if (!state) co_return state.error();
+    auto lease = co_await (*state)->writes.acquire();
     if (!lease) co_return lease.error();
     auto result = co_await lease->connection().execute_prepared(statement.name, params);
     if (!result) co_return result.error().to_store_error();
@@ -267,17 +281,17 @@ class Store final : public PostgresStore {
     const IntText limit_text(static_cast<std::int64_t>(window.limit));
     if (plain && !window.after) {
       const std::array params{limit_text.c_str()};
-      co_return co_await run(kListFirst, params);
+      co_return co_await read(kListFirst, params);
     }
     if (plain) {
       const IntText after_text(window.after->id);
       const std::array params{after_text.c_str(), limit_text.c_str()};
-      co_return co_await run(kListAfter, params);
+      co_return co_await read(kListAfter, params);
     }
     auto sql = list_sql(query, window, Dialect::kPostgres);
     if (holds_nul(sql)) sql = Sql{"SELECT id, dni, name FROM api_user WHERE false", {}};
     // (Built in its own statement: GCC 12 and non-trivial temporaries in co_await.)
-    auto running = run(std::move(sql));
+    auto running = read(std::move(sql));
     co_return co_await std::move(running);
   }
 
@@ -288,9 +302,9 @@ class Store final : public PostgresStore {
     });
   }
 
-  // Runs a built statement (a list query) on a connection of the calling
-  // thread, its parameters sent as text.
-  asio::awaitable<StoreResult<ResultHandle>> run(Sql sql) {
+  // Runs a built read (a list query) in the calling thread's pipeline, its
+  // parameters sent as text.
+  asio::awaitable<StoreResult<ResultHandle>> read(Sql sql) {
     std::vector<std::string> texts;
     texts.reserve(sql.params.size());
     for (auto& param : sql.params) {
@@ -303,11 +317,9 @@ class Store final : public PostgresStore {
     std::vector<const char*> params;
     params.reserve(texts.size());
     for (const auto& text : texts) params.push_back(text.c_str());
-    auto lease = co_await lease_connection();
-    if (!lease) co_return lease.error();
-    auto result = co_await lease->connection().execute_params(sql.text.c_str(), params);
-    if (!result) co_return result.error().to_store_error();
-    co_return std::move(*result);
+    auto state = ready_state(co_await asio::this_coro::executor);
+    if (!state) co_return state.error();
+    co_return co_await (*state)->reads.run(Read{nullptr, sql.text.c_str(), params});
   }
 
   StoreError not_ready() const {
@@ -320,12 +332,13 @@ class Store final : public PostgresStore {
     if (ThreadState* state = threads_.find()) {
       // Sockets belong to one io_context: using the store from another one
       // on this thread would be a bug in the caller.
-      if (state->pool.context() != &asio::query(executor, asio::execution::context)) {
+      if (state->writes.context() != &asio::query(executor, asio::execution::context)) {
         return StoreError{Kind::kInternal, "PostgreSQL store used from a second io_context on one thread"};
       }
       return state;
     }
-    return &threads_.adopt(std::make_unique<ThreadState>(executor, settings_, pool_options_, health_));
+    return &threads_.adopt(
+        std::make_unique<ThreadState>(executor, settings_, setup_sql_, write_options_, read_options_, health_));
   }
 
   // Applies migrations, retrying until they succeed or the store closes.
@@ -377,7 +390,9 @@ class Store final : public PostgresStore {
 
   PostgresOptions options_;
   std::shared_ptr<const ConnectionSettings> settings_;
-  PoolOptions pool_options_;
+  std::string setup_sql_;
+  PoolOptions write_options_;
+  PipelineOptions read_options_;
   Health health_;
 
   std::atomic<bool> ready_{false};

@@ -40,7 +40,12 @@ struct PostgresOptions {
   std::chrono::milliseconds connect_timeout{5000};
   PostgresEvents events;
 
+  // Each IO thread's share of pool_size: one connection carries its reads
+  // (pipelined), the others its writes, at least one.
   [[nodiscard]] std::size_t connections_per_thread() const { return (pool_size + threads - 1) / threads; }
+  [[nodiscard]] std::size_t write_connections_per_thread() const {
+    return connections_per_thread() > 1 ? connections_per_thread() - 1 : 1;
+  }
 };
 
 // Applies pending migrations, once: in one transaction under an advisory
