@@ -401,6 +401,34 @@ TEST_F(PostgresLimitsTest, TheServersStatementTimeoutAnswersUnavailableAndKeepsT
   EXPECT_TRUE(get(store_->find(1)));
 }
 
+// Reads have a connection of their own: a write waiting for a row lock
+// (or for its commit's flush) holds no read up, even with one connection
+// per thread for writes.
+TEST_F(PostgresLimitsTest, AReadNeverWaitsBehindAWriteThatWaitsForALock) {
+  auto options = options_for(db_.url());
+  options.pool_size = 1;
+  options.pool_timeout = std::chrono::seconds(5);
+  start(options);
+  PgConnection locker(db_.url());
+  locker.exec("BEGIN; SELECT * FROM api_user WHERE id = 1 FOR UPDATE");
+  auto writing =
+      spawn(store_->update(1, domain::UserChanges{std::nullopt, std::string("Bea")}, domain::Precondition::any_user()));
+  std::this_thread::sleep_for(milliseconds(100));
+  const auto begun = std::chrono::steady_clock::now();
+  auto read = get(store_->find(1));
+  const auto took = std::chrono::steady_clock::now() - begun;
+  ASSERT_TRUE(read) << read.error().detail;
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->name, "Ana");  // the committed row
+  EXPECT_LT(took, milliseconds(500));
+  EXPECT_EQ(writing.wait_for(milliseconds(0)), std::future_status::timeout) << "the write should still wait";
+  locker.exec("COMMIT");
+  ASSERT_EQ(writing.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto written = writing.get();
+  ASSERT_TRUE(written) << written.error().detail;
+  EXPECT_EQ(written->name, "Bea");
+}
+
 // A server that answers nothing (its backends stopped, as a network cut
 // would look): the client-side deadline closes the connection; the next call
 // reconnects.
