@@ -136,6 +136,11 @@ TEST_F(ContractValidation, AFailedCreateStoresNothingAndUsesNoId) {
   EXPECT_EQ(post(body("", "")).result_int(), 400);
   EXPECT_EQ(post(body("1", repeat("x", 31))).result_int(), 400);
   EXPECT_LIST_API(post(body("1", "Ana")), 201, user_json(1, "1", "Ana"));
+  // A taken dni is refused without drawing an id either, whether the
+  // look-up or the insert itself finds it (a valid body skips the look-up).
+  EXPECT_EQ(post(body("1", "Bea")).result_int(), 400);
+  EXPECT_EQ(post(body("1", repeat("x", 31))).result_int(), 400);
+  EXPECT_LIST_API(post(body("2", "Cid")), 201, user_json(2, "2", "Cid"));
 }
 
 }  // namespace

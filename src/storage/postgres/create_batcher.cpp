@@ -44,16 +44,20 @@ class WaitingCreate {
   CreateBatcher::Pending& pending_;
 };
 
-// "INSERT ... VALUES ($1, $2), ($3, $4), ... ON CONFLICT (dni) DO NOTHING
-// RETURNING id, dni" for `rows` users. A dni already taken (by a stored user
-// or earlier in the same list) returns no row; a duplicate id (a sequence
-// behind rows inserted by hand) still fails the statement, as a 500.
+// "INSERT ... SELECT ... FROM (VALUES ($1, $2), ($3, $4), ...) WHERE NOT
+// EXISTS ... ON CONFLICT (dni) DO NOTHING RETURNING id, dni" for `rows`
+// users. A dni already stored returns no row and draws no id (see
+// kInsertUser); a dni twice in the list is kept once, by ON CONFLICT; a
+// duplicate id (a sequence behind rows inserted by hand) still fails the
+// statement, as a 500.
 std::string insert_many_sql(std::size_t rows) {
-  std::string sql = "INSERT INTO api_user (dni, name) VALUES ";
+  std::string sql = "INSERT INTO api_user (dni, name) SELECT v.dni, v.name FROM (VALUES ";
   for (std::size_t row = 0; row < rows; ++row) {
-    sql += fmt::format("{}(${}, ${})", row == 0 ? "" : ", ", 2 * row + 1, 2 * row + 2);
+    sql += fmt::format("{}(${}::varchar, ${}::varchar)", row == 0 ? "" : ", ", 2 * row + 1, 2 * row + 2);
   }
-  sql += " ON CONFLICT (dni) DO NOTHING RETURNING id, dni";
+  sql +=
+      ") AS v (dni, name) WHERE NOT EXISTS (SELECT 1 FROM api_user u WHERE u.dni = v.dni) "
+      "ON CONFLICT (dni) DO NOTHING RETURNING id, dni";
   return sql;
 }
 
@@ -102,11 +106,11 @@ asio::awaitable<void> CreateBatcher::insert(const std::vector<Pending*>& batch) 
   auto lease = co_await pool_.acquire();
   if (!lease) co_return fail_all(lease.error());
   if (batch.size() == 1) {
-    // Alone: the prepared single-row INSERT (a taken dni is its 23505).
+    // Alone: the prepared single-row INSERT (a taken dni: no row, or 23505).
     const std::array params{batch[0]->dni->c_str(), batch[0]->name->c_str()};
     auto result = co_await lease->connection().execute_prepared(kInsertUser.name, params);
     if (!result) co_return fail_all(result.error().to_store_error());
-    if (PQntuples(result->get()) != 1) co_return fail_all(StoreError{Kind::kInternal, "INSERT returned no id"});
+    if (PQntuples(result->get()) != 1) co_return fail_all(StoreError{Kind::kDniTaken, {}});
     auto id = int_at(result->get(), 0, 0);
     batch[0]->outcome = id ? StoreResult<UserId>(*id) : StoreResult<UserId>(id.error());
     co_return;

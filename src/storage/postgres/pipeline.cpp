@@ -230,11 +230,10 @@ std::optional<ReadPipeline::Clock::time_point> ReadPipeline::next_deadline() con
   for (std::size_t i = 1; i < sent_.size(); ++i) {
     if (sent_[i].done) consider(sent_[i].queued_at + options_.queue_timeout);
   }
-  // While connecting, the reads wait for the connection (connect_timeout).
-  if (!connecting_) {
-    for (const Entry& entry : unsent_) {
-      if (entry.done) consider(entry.queued_at + options_.queue_timeout);
-    }
+  // While connecting, the first read waits for the connection (up to
+  // connect_timeout), the others their turn, as a pool's waiters would.
+  for (std::size_t i = connecting_ ? 1 : 0; i < unsent_.size(); ++i) {
+    if (unsent_[i].done) consider(unsent_[i].queued_at + options_.queue_timeout);
   }
   return next;
 }
@@ -272,7 +271,7 @@ void ReadPipeline::on_watchdog() {
     for (std::size_t i = 1; i < sent_.size(); ++i) {
       if (sent_[i].done && sent_[i].queued_at + options_.queue_timeout <= now) answer(sent_[i], busy);
     }
-    for (std::size_t i = 0; !connecting_ && i < unsent_.size(); ++i) {
+    for (std::size_t i = connecting_ ? 1 : 0; i < unsent_.size(); ++i) {
       if (unsent_[i].done && unsent_[i].queued_at + options_.queue_timeout <= now) answer(unsent_[i], busy);
     }
   }

@@ -24,8 +24,15 @@ inline constexpr Prepared kListFirst{"users_api_list_first", "bigint",
                                      "SELECT id, dni, name FROM api_user ORDER BY id LIMIT $1"};
 inline constexpr Prepared kListAfter{"users_api_list_after", "bigint, bigint",
                                      "SELECT id, dni, name FROM api_user WHERE id > $1 ORDER BY id LIMIT $2"};
-inline constexpr Prepared kInsertUser{"users_api_insert", "varchar, varchar",
-                                      "INSERT INTO api_user (dni, name) VALUES ($1, $2) RETURNING id"};
+// No row when the dni is taken. INSERT ... SELECT WHERE NOT EXISTS rather
+// than a unique violation: a row that is not inserted draws no id from the
+// sequence, so a create refused for its dni leaves no gap, as the reference
+// (which looks first) leaves none. A race past the NOT EXISTS still meets
+// the unique index (23505).
+inline constexpr Prepared kInsertUser{
+    "users_api_insert", "varchar, varchar",
+    "INSERT INTO api_user (dni, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM api_user WHERE dni = $1) "
+    "RETURNING id"};
 inline constexpr Prepared kUpdateUser{
     "users_api_update", "bigint, varchar, varchar",
     "UPDATE api_user SET dni = coalesce($2, dni), name = coalesce($3, name) WHERE id = $1 RETURNING id, dni, name"};
