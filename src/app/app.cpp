@@ -97,7 +97,9 @@ std::size_t raise_descriptor_limit() {
 std::size_t reserved_descriptors(const config::Config& config) {
   constexpr std::size_t kFixed = 48;
   const auto* postgres = std::get_if<config::PostgresDatabase>(&config.database);
-  const std::size_t database = postgres != nullptr ? postgres->pool_size : 3 * (config.threads + 1);
+  // PostgreSQL: a thread holds at least two (its reads' and a write's).
+  const std::size_t database =
+      postgres != nullptr ? std::max(postgres->pool_size, 2 * config.threads) : 3 * (config.threads + 1);
   return kFixed + 4 * config.threads + database;
 }
 
