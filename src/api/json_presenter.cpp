@@ -249,7 +249,7 @@ http::Response present_json(Outcome outcome, const JsonContext& context) {
   if (auto* list = std::get_if<UserListBody>(&outcome);
       list != nullptr && list->cache_as && !list->rendered && context.list_cache != nullptr) {
     auto json = std::make_shared<const std::string>(json_body(*list));
-    context.list_cache->keep(*list->cache_as, json);
+    context.list_cache->keep(std::move(*list->cache_as), json);
     return json_response(Status::ok, *json, context.allow);
   }
   Status status = Status::ok;

@@ -38,10 +38,10 @@ struct UserListBody {
   bool complete = true;
   storage::ListQuery query;
   // The whole list as the JSON presenter rendered it before (api/list_cache.hpp;
-  // `users` is then empty), or the store's change count when the JSON
+  // `users` is then empty), or the store's data version when the JSON
   // presenter may keep what it renders of `users` for the next request.
   std::shared_ptr<const std::string> rendered;
-  std::optional<std::uint64_t> cache_as;
+  std::optional<std::string> cache_as;
 };
 
 // One page of the list in DRF's paginated shape: {"count", "next",

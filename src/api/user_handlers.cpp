@@ -85,11 +85,13 @@ asio::awaitable<Answer> UserHandlers::list(std::size_t first_chunk, const ListFi
     co_return Answer{std::move(page), Page::kList, std::nullopt};
   }
   // Taken before the read: see ListCache.
-  const auto change_count = cache != nullptr && request->query.filter.empty() && request->query.ordering.empty()
-                                ? store_.change_count()
-                                : std::nullopt;
-  if (change_count) {
-    if (auto json = cache->find(*change_count)) {
+  std::optional<std::string> version;
+  if (cache != nullptr && request->query.filter.empty() && request->query.ordering.empty()) {
+    auto asking = store_.data_version();
+    version = co_await std::move(asking);
+  }
+  if (version) {
+    if (auto json = cache->find(*version)) {
       UserListBody kept;
       kept.rendered = std::move(json);
       co_return Answer{std::move(kept), Page::kList, std::nullopt};
@@ -100,7 +102,7 @@ asio::awaitable<Answer> UserHandlers::list(std::size_t first_chunk, const ListFi
   if (!users) co_return Answer{failure(users.error()), Page::kList, std::nullopt};
   const bool complete = users->size() < first_chunk;
   UserListBody body{std::move(*users), complete, std::move(request->query), nullptr, std::nullopt};
-  if (complete) body.cache_as = change_count;
+  if (complete) body.cache_as = std::move(version);
   co_return Answer{std::move(body), Page::kList, std::nullopt};
 }
 

@@ -82,12 +82,14 @@ class UserStore {
   // A trivial round trip, for readiness.
   virtual boost::asio::awaitable<StoreResult<void>> ping() = 0;
 
-  // A number that grows before any write this store acknowledges, so that
-  // what was read after taking it is valid for as long as it has not grown:
-  // the key of a cache above the store. Nullopt when the store cannot vouch
-  // for every writer (PostgreSQL's other replicas, or SQLite with its read
-  // cache off, which also turns off the watch for other processes' writes).
-  [[nodiscard]] virtual std::optional<std::uint64_t> change_count() const { return std::nullopt; }
+  // A name for the data a read would see now: the key of a cache above the
+  // store. It changes before any write the store acknowledges is seen, by
+  // anyone, and once changed never comes back; so what was read after
+  // taking it stays what a read would return for as long as it is the same.
+  // Nullopt when the store cannot vouch for every writer (SQLite with its
+  // read cache off, which also turns off the watch for other processes'
+  // writes) or cannot tell now.
+  virtual boost::asio::awaitable<std::optional<std::string>> data_version() { co_return std::nullopt; }
 };
 
 }  // namespace users::storage

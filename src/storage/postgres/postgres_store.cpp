@@ -144,7 +144,8 @@ class Store final : public PostgresStore {
   asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override {
     const IntText id_text(id);
     const std::array params{id_text.c_str()};
-    auto result = co_await read(kFindUser, params);
+    auto reading = read(co_await asio::this_coro::executor, kFindUser, params);
+    auto result = co_await std::move(reading);
     if (!result) co_return result.error();
     if (PQntuples(result->get()) == 0) co_return std::optional<User>{};
     auto user = user_at(result->get(), 0);
@@ -159,7 +160,8 @@ class Store final : public PostgresStore {
     if (has_nul(dni)) co_return false;
     const IntText except_text(except.value_or(0));
     const std::array params{dni.c_str(), except ? except_text.c_str() : nullptr};
-    auto result = co_await read(kDniExists, params);
+    auto reading = read(co_await asio::this_coro::executor, kDniExists, params);
+    auto result = co_await std::move(reading);
     if (!result) co_return result.error();
     co_return PQntuples(result->get()) > 0;
   }
@@ -238,8 +240,18 @@ class Store final : public PostgresStore {
     co_return user_at(result->get(), 0);
   }
 
+  // Costs one pipelined read. Unknown (nullopt) when it fails: the list
+  // read that follows reports the failure.
+  asio::awaitable<std::optional<std::string>> data_version() override {
+    auto reading = read(co_await asio::this_coro::executor, kSnapshot, {});
+    auto result = co_await std::move(reading);
+    if (!result || PQntuples(result->get()) != 1) co_return std::nullopt;
+    co_return std::string(text_at(result->get(), 0, 0));
+  }
+
   asio::awaitable<StoreResult<void>> ping() override {
-    auto result = co_await read(kPing, {});
+    auto reading = read(co_await asio::this_coro::executor, kPing, {});
+    auto result = co_await std::move(reading);
     if (!result) co_return result.error();
     co_return StoreResult<void>{};
   }
@@ -253,11 +265,15 @@ class Store final : public PostgresStore {
   }
 
   // Runs one prepared read in the calling thread's pipeline.
-  asio::awaitable<StoreResult<ResultHandle>> read(const Prepared& statement, std::span<const char* const> params) {
-    auto state = ready_state(co_await asio::this_coro::executor);
-    if (!state) co_return state.error();
-    co_return co_await (*state)->reads.run(Read{statement.name, nullptr, params});
+  // The pipeline's own awaitable, not a coroutine around it: one frame less
+  // per read.
+  asio::awaitable<StoreResult<ResultHandle>> read(const asio::any_io_executor& executor, const Prepared& statement,
+                                                  std::span<const char* const> params) {
+    auto state = ready_state(executor);
+    if (!state) return failed(state.error());
+    return (*state)->reads.run(Read{statement.name, nullptr, params});
   }
+  static asio::awaitable<StoreResult<ResultHandle>> failed(StoreError error) { co_return error; }
 
   // Runs one prepared write on a connection of the calling thread's pool.
   asio::awaitable<StoreResult<ResultHandle>> write(const Prepared& statement, std::span<const char* const> params) {
@@ -281,12 +297,14 @@ class Store final : public PostgresStore {
     const IntText limit_text(static_cast<std::int64_t>(window.limit));
     if (plain && !window.after) {
       const std::array params{limit_text.c_str()};
-      co_return co_await read(kListFirst, params);
+      auto reading = read(co_await asio::this_coro::executor, kListFirst, params);
+      co_return co_await std::move(reading);
     }
     if (plain) {
       const IntText after_text(window.after->id);
       const std::array params{after_text.c_str(), limit_text.c_str()};
-      co_return co_await read(kListAfter, params);
+      auto reading = read(co_await asio::this_coro::executor, kListAfter, params);
+      co_return co_await std::move(reading);
     }
     auto sql = list_sql(query, window, Dialect::kPostgres);
     if (holds_nul(sql)) sql = Sql{"SELECT id, dni, name FROM api_user WHERE false", {}};

@@ -66,7 +66,12 @@ inline constexpr Prepared kDeleteUserIf{
     "SELECT id, dni, name, true FROM written UNION ALL "
     "SELECT id, dni, name, false FROM api_user WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM written)"};
 inline constexpr Prepared kPing{"users_api_ping", "", "SELECT 1"};
-inline constexpr std::array kStatements{kFindUser,   kDniExists,  kListFirst,    kListAfter,    kInsertUser,
-                                        kUpdateUser, kDeleteUser, kUpdateUserIf, kDeleteUserIf, kPing};
+// The snapshot a read made now would use (xmin:xmax:in-progress xids, for
+// the whole cluster): two equal snapshots see exactly the same committed
+// transactions, so the same rows; and a snapshot that moved (a commit, or
+// any transaction ending) never comes back. The store's data version.
+inline constexpr Prepared kSnapshot{"users_api_snapshot", "", "SELECT pg_current_snapshot()::text"};
+inline constexpr std::array kStatements{kFindUser,   kDniExists,    kListFirst,    kListAfter, kInsertUser, kUpdateUser,
+                                        kDeleteUser, kUpdateUserIf, kDeleteUserIf, kPing,      kSnapshot};
 
 }  // namespace users::storage::postgres

@@ -172,9 +172,11 @@ class SqliteStore final : public UserStore {
 
   asio::awaitable<StoreResult<std::optional<User>>> find(UserId id) override { co_return find_now(id); }
 
-  [[nodiscard]] std::optional<std::uint64_t> change_count() const override {
-    if (!cache_.enabled()) return std::nullopt;
-    return changes_.load(std::memory_order_acquire);
+  // The count of changes: bumped by the writer after every COMMIT and before
+  // its acknowledgements, and when another process's commit is noticed.
+  asio::awaitable<std::optional<std::string>> data_version() override {
+    if (!cache_.enabled()) co_return std::nullopt;
+    co_return std::to_string(changes_.load(std::memory_order_acquire));
   }
 
   asio::awaitable<StoreResult<bool>> dni_exists(std::string dni, std::optional<UserId> except) override {
@@ -484,7 +486,7 @@ class SqliteStore final : public UserStore {
   SqliteOptions options_;
   PerThread<Reader> readers_;
   UserCache cache_;
-  // change_count(): bumped by the writer after a batch's COMMIT and before
+  // data_version(): bumped by the writer after a batch's COMMIT and before
   // its acknowledgements, and when another process's commit is noticed.
   std::atomic<std::uint64_t> changes_{0};
   std::optional<std::int64_t> data_version_;
