@@ -82,7 +82,15 @@ void ReadPipeline::flush() {
         entry.read.prepared != nullptr
             ? PQsendQueryPrepared(pg, entry.read.prepared, count, entry.read.params.data(), nullptr, nullptr, 0)
             : PQsendQueryParams(pg, entry.read.sql, count, nullptr, entry.read.params.data(), nullptr, nullptr, 0);
-    if (queued == 0) return broken("cannot send a statement");
+    if (queued == 0) {
+      // Sent again on a new connection, but not for ever.
+      if (++entry.attempts >= kMaxAttempts) {
+        answer(entry, StoreError{Kind::kUnavailable,
+                                 "cannot send a statement: " + connection_.settings().clean(PQerrorMessage(pg))});
+        unsent_.pop_front();
+      }
+      return broken("cannot send a statement");
+    }
     ++entry.attempts;
     entry.skipped = false;
     entry.sync_after = false;
@@ -92,7 +100,7 @@ void ReadPipeline::flush() {
     unsent_.pop_front();
     any = true;
   }
-  if (!any) return;
+  if (!any) return disarm_when_idle();  // every read had given up
   sent_.back().sync_after = true;
   if (PQpipelineSync(pg) == 0) return broken("cannot send a statement");
   continue_flush();
