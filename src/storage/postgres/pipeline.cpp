@@ -210,8 +210,9 @@ void ReadPipeline::finish_head() {
   // already in the server's queue and would each run into the same wait, one
   // after another. Closing the connection drops them there; those still
   // waiting here go again on a new connection.
-  for (auto it = sent_.rbegin(); it != sent_.rend(); ++it) {
-    if (it->done) unsent_.push_front(std::move(*it));
+  // Back to front, so that they keep their order.
+  for (std::size_t i = sent_.size(); i-- > 0;) {
+    if (sent_[i].done) unsent_.push_front(std::move(sent_[i]));
   }
   sent_.clear();
   close();
