@@ -56,17 +56,6 @@ Seen read_until(Read read, const std::string& expected) {
   return {seen, std::chrono::steady_clock::now() - committed};
 }
 
-// "id:name,id:name" of a list answer, in its order.
-std::string users_of(const HttpResponse& response) {
-  std::string out;
-  const auto list = boost::json::parse(response.body());
-  for (const auto& user : list.as_array()) {
-    if (!out.empty()) out += ',';
-    out += fmt::format("{}:{}", user.at("id").as_int64(), std::string_view(user.at("name").as_string()));
-  }
-  return out;
-}
-
 TEST(SqliteCache, EveryAcknowledgedUpdateIsWhatTheNextReadSees) {
   TestServer server;
   HttpClient writer(server.port());

@@ -7,6 +7,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
 
 namespace users::testing {
 namespace asio = boost::asio;
@@ -100,6 +101,18 @@ std::optional<HttpResponse> parse_response(std::string_view raw) {
     if (ec || !parser.is_done()) return std::nullopt;
   }
   return parser.release();
+}
+
+std::string users_of(const HttpResponse& response) {
+  std::string out;
+  const auto list = boost::json::parse(response.body());
+  for (const auto& user : list.as_array()) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(user.at("id").as_int64());
+    out += ':';
+    out += std::string_view(user.at("name").as_string());
+  }
+  return out;
 }
 
 }  // namespace users::testing

@@ -47,4 +47,8 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes,
 // Parses the first response in `raw` (as raw_exchange returns it).
 std::optional<HttpResponse> parse_response(std::string_view raw);
 
+// A JSON list of users as "id:name,id:name,...": what the list-cache tests
+// compare after each write.
+std::string users_of(const HttpResponse& response);
+
 }  // namespace users::testing
